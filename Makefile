@@ -1,0 +1,63 @@
+# kmslab — two commands do all set-up on a fresh machine:
+#   make demo   virtualenv + install + embedded lab + the whole catalog, one row per scenario
+#   make test   virtualenv + install + lint + types + LocalStack + the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+PYTHON_DIRS := harness tests features bench
+
+.PHONY: help install demo test lint format typecheck pytest bench localstack localstack-down \
+        compliance clean check-python
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kmslab needs Python 3.11+ (set PYTHON=...)")'
+	@command -v terraform >/dev/null || { echo "kmslab needs terraform on PATH"; exit 2; }
+
+$(STAMP): pyproject.toml | check-python
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+install: $(STAMP) ## create .venv and install kmslab with its test tools
+
+demo: install ## run the whole catalog on the embedded lab and print the table
+	$(BIN)/kmslab run --all
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check $(PYTHON_DIRS)
+	$(BIN)/ruff format --check $(PYTHON_DIRS)
+
+format: install ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix $(PYTHON_DIRS)
+	$(BIN)/ruff format $(PYTHON_DIRS)
+
+typecheck: install ## mypy over the harness package
+	$(BIN)/mypy
+
+localstack: ## start LocalStack on the host (127.0.0.1:4599) in its own virtualenv
+	PYTHON=$(PYTHON) scripts/localstack.sh up
+
+localstack-down: ## stop the LocalStack that `make localstack` started
+	scripts/localstack.sh down
+
+pytest: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck ## the whole suite: lint, types, LocalStack, pytest (tests/ and features/)
+	@PYTHON=$(PYTHON) scripts/localstack.sh up
+	@status=0; KMSLAB_LOCALSTACK_URL=http://127.0.0.1:$${KMSLAB_LOCALSTACK_PORT:-4599} \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
+	  scripts/localstack.sh down; exit $$status
+
+bench: install ## benchmarks with baselines measured in the same run
+	$(BIN)/python -m bench
+
+clean: ## remove runtime state (not the virtualenvs)
+	rm -rf .kmslab .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""kmslab: reproduce, diagnose and assert AWS KMS decryption failures."""
+
+__version__ = "0.1.0"

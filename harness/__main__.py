@@ -1,0 +1,3 @@
+from harness.cli import run_main
+
+run_main()
