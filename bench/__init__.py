@@ -1,0 +1,1 @@
+"""`make bench`: every bench/bench_*.py module measures a figure beside a baseline run in the same process."""
