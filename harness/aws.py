@@ -115,7 +115,9 @@ def endpoint_errors(what: str) -> Iterator[None]:
     ) as exc:
         raise EndpointError(f"{what}: endpoint unreachable ({exc})") from exc
     except botocore.exceptions.NoCredentialsError as exc:
-        raise UsageError(f"{what}: no AWS credentials found (set a profile or AWS_* variables)") from exc
+        raise UsageError(
+            f"{what}: no AWS credentials found (set a profile or AWS_* variables)"
+        ) from exc
 
 
 def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -31,7 +31,7 @@ def test_named_mirror_without_provider_is_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(tfcli.MIRROR_ENV, str(tmp_path))
-    with pytest.raises(UsageError, match="holds no registry.terraform.io/hashicorp/aws"):
+    with pytest.raises(UsageError, match=r"holds no registry\.terraform\.io/hashicorp/aws"):
         tfcli.find_mirror()
 
 
