@@ -1,0 +1,189 @@
+"""KMS grants: a third way to allow (never to deny).
+
+- Operations are the grant operations of grants.html#terms-grant-operations; a grant allows only
+  those (no wildcards, no groups in the API).
+- Constraints (API_GrantConstraints.html): EncryptionContextEquals needs the request's encryption
+  context to be exactly the constraint's pairs; EncryptionContextSubset needs it to contain them.
+  "In a grant constraint, the key in each key-value pair is not case sensitive, but the value is
+  case sensitive." Constraints apply only to cryptographic operations that take an encryption
+  context (symmetric keys); DescribeKey, RetireGrant, CreateGrant and asymmetric-key operations
+  ignore them.
+- The grantee is one principal; a grant to a role covers the role's sessions, as a key policy
+  naming the role does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from harness.policy import principals as P
+from harness.policy.errors import PolicyError
+
+GRANT_OPERATIONS = (
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "CreateGrant",
+    "RetireGrant",
+    "DescribeKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "Sign",
+    "Verify",
+    "GetPublicKey",
+    "GenerateMac",
+    "VerifyMac",
+    "DeriveSharedSecret",
+)
+_BY_LOWER = {op.lower(): op for op in GRANT_OPERATIONS}
+CONSTRAINED_OPERATIONS = frozenset(
+    op.lower()
+    for op in (
+        "Decrypt",
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyWithoutPlaintext",
+        "ReEncryptFrom",
+        "ReEncryptTo",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+    )
+)
+_GRANT_KEYS = {
+    "GranteePrincipal",
+    "Operations",
+    "Constraints",
+    "RetiringPrincipal",
+    "KeyId",
+    "GrantId",
+    "Name",
+    "IssuingAccount",
+    "CreationDate",
+    "GrantTokens",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    index: int
+    grantee: str
+    operations: frozenset[str]  # lower-case
+    operations_written: tuple[str, ...]
+    equals: dict[str, str] | None  # lower-case key -> value
+    subset: dict[str, str] | None
+    key_id: str | None
+    name: str
+
+
+def _ec(value: Any, name: str, field: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise PolicyError(
+            "must be an object of string keys and string values", policy=name, field=field
+        )
+    return {k.lower(): v for k, v in value.items()}
+
+
+def compile_grants(raw: Any) -> list[Grant]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise PolicyError("grants must be a list", policy="grants")
+    out = []
+    for i, g in enumerate(raw):
+        name = f"grants[{i}]"
+        if not isinstance(g, dict):
+            raise PolicyError("a grant must be an object", policy=name)
+        for key in g:
+            if key not in _GRANT_KEYS:
+                raise PolicyError(f"unknown grant field {key!r}", policy=name, field=key)
+        grantee = g.get("GranteePrincipal")
+        if not isinstance(grantee, str) or not grantee:
+            raise PolicyError(
+                "GranteePrincipal must be a principal ARN", policy=name, field="GranteePrincipal"
+            )
+        ops = g.get("Operations")
+        if not isinstance(ops, list) or not ops or not all(isinstance(o, str) for o in ops):
+            raise PolicyError(
+                "Operations must be a non-empty list of operation names",
+                policy=name,
+                field="Operations",
+            )
+        lowered = set()
+        for o in ops:
+            if o not in GRANT_OPERATIONS:
+                hint = _BY_LOWER.get(o.lower().removeprefix("kms:"))
+                raise PolicyError(
+                    f"{o!r} is not a grant operation"
+                    + (f" (did you mean {hint!r}?)" if hint else ""),
+                    policy=name,
+                    field="Operations",
+                )
+            lowered.add(o.lower())
+        cons = g.get("Constraints")
+        equals = subset = None
+        if cons is not None:
+            if not isinstance(cons, dict):
+                raise PolicyError("Constraints must be an object", policy=name, field="Constraints")
+            for key in cons:
+                if key not in ("EncryptionContextEquals", "EncryptionContextSubset"):
+                    raise PolicyError(
+                        f"unknown constraint {key!r}", policy=name, field=f"Constraints.{key}"
+                    )
+            if "EncryptionContextEquals" in cons:
+                equals = _ec(
+                    cons["EncryptionContextEquals"], name, "Constraints.EncryptionContextEquals"
+                )
+            if "EncryptionContextSubset" in cons:
+                subset = _ec(
+                    cons["EncryptionContextSubset"], name, "Constraints.EncryptionContextSubset"
+                )
+        key_id = g.get("KeyId")
+        out.append(
+            Grant(
+                index=i,
+                grantee=grantee,
+                operations=frozenset(lowered),
+                operations_written=tuple(ops),
+                equals=equals,
+                subset=subset,
+                key_id=key_id if isinstance(key_id, str) else None,
+                name=str(g.get("Name") or g.get("GrantId") or name),
+            )
+        )
+    return out
+
+
+def grantee_kind(grant: Grant, caller: P.Caller) -> tuple[str, str]:
+    if "." in grant.grantee and not grant.grantee.startswith("arn:"):
+        return P.match_service_value(grant.grantee, caller)
+    return P.match_aws_value(grant.grantee, caller, False)
+
+
+def constraint_ok(
+    grant: Grant, operation: str, ec: dict[str, str] | None, symmetric: bool
+) -> tuple[bool, str]:
+    """Whether the grant's constraints admit the request; (ok, why)."""
+    if grant.equals is None and grant.subset is None:
+        return True, "no constraints"
+    if operation not in CONSTRAINED_OPERATIONS or not symmetric:
+        return True, "constraints do not apply to this operation"
+    req = {k.lower(): v for k, v in (ec or {}).items()}
+    if grant.equals is not None and req != grant.equals:
+        return False, (
+            f"EncryptionContextEquals {grant.equals} (keys case-insensitive, values exact) "
+            f"does not equal the request's encryption context {ec or {}}"
+        )
+    if grant.subset is not None:
+        missing = {k: v for k, v in grant.subset.items() if req.get(k) != v}
+        if missing:
+            return False, (
+                f"EncryptionContextSubset pairs {missing} are not in the request's "
+                f"encryption context {ec or {}}"
+            )
+    return True, "constraints met"

@@ -1,0 +1,186 @@
+"""Who is calling, and whether a policy's Principal element names them.
+
+Principal forms and their meaning: IAM User Guide reference_policies_elements_principal.html.
+A role ARN in a resource policy covers every session of the role; a role-session ARN covers only
+that session; a unique id (AROA..., AIDA...) left behind by a deleted principal matches nothing
+that exists now (principal-roles, "If you delete the role ... the principal ID").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from harness.policy.errors import PolicyError
+
+# How a Principal value matched the caller. The kind decides which implicit denies still apply
+# (reference_policies_evaluation-logic.html, "Resource-based policies and implicit denies").
+NONE = ""
+ACCOUNT = "account"  # the caller's account (root ARN or bare id): delegates to IAM policies
+ROLE = "role"  # the role whose session calls
+SESSION = "session"  # the exact assumed-role session
+USER = "user"  # the exact IAM user
+FEDERATED_USER = "federated-user"  # the exact GetFederationToken session
+WILDCARD = "wildcard"  # "*" or {"AWS": "*"}
+SERVICE = "service"  # a service principal
+ROOT = "root"  # the caller is the account root user and the account is named
+
+_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):(iam|sts)::(\d{12}):(.+)$")
+_UNIQUE_ID = re.compile(r"^A(ROA|IDA|GPA|NPA|NVA|KIA|SIA|PKA|ISA|CCA)[A-Z0-9]{8,}$")
+_SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
+
+
+@dataclass(frozen=True)
+class Caller:
+    arn: str
+    kind: str  # "session" | "user" | "federated-user" | "role" | "root" | "service"
+    account: str  # "" for services
+    partition: str = "aws"
+    name: str = ""  # user name, role name, federated user name, service name
+    session: str = ""
+    path: str = "/"
+
+    @property
+    def role_arn(self) -> str:
+        """For a role session without a known path; callers may override via aws:PrincipalArn."""
+        return f"arn:{self.partition}:iam::{self.account}:role/{self.name}"
+
+    @property
+    def principal_arn(self) -> str:
+        """aws:PrincipalArn (reference_policies_condition-keys.html#condition-keys-principalarn)."""
+        if self.kind == "session":
+            return self.role_arn
+        return self.arn
+
+    @property
+    def principal_type(self) -> str:
+        return {
+            "session": "AssumedRole",
+            "user": "User",
+            "federated-user": "FederatedUser",
+            "role": "AssumedRole",
+            "root": "Account",
+            "service": "Service",
+        }[self.kind]
+
+    @property
+    def is_session(self) -> bool:
+        return self.kind in ("session", "federated-user")
+
+
+@lru_cache(maxsize=4096)
+def parse_caller(arn: str) -> Caller:
+    """The request principal. Raises PolicyError for anything that is not a principal ARN."""
+    if not isinstance(arn, str) or not arn:
+        raise PolicyError("request.principal must be a principal ARN", field="request.principal")
+    if _SERVICE.match(arn):
+        return Caller(arn=arn, kind="service", account="", name=arn)
+    if re.fullmatch(r"\d{12}", arn):
+        return Caller(arn=f"arn:aws:iam::{arn}:root", kind="root", account=arn)
+    m = _ARN.match(arn)
+    if not m:
+        raise PolicyError(
+            f"{arn!r} is not an IAM/STS principal ARN or a service principal",
+            field="request.principal",
+        )
+    partition, service, account, rest = m.groups()
+    if service == "iam" and rest == "root":
+        return Caller(arn=arn, kind="root", account=account, partition=partition)
+    if service == "sts" and rest.startswith("assumed-role/"):
+        parts = rest.split("/")
+        if len(parts) != 3 or not parts[1] or not parts[2]:
+            raise PolicyError(f"malformed assumed-role ARN {arn!r}", field="request.principal")
+        return Caller(
+            arn=arn,
+            kind="session",
+            account=account,
+            partition=partition,
+            name=parts[1],
+            session=parts[2],
+        )
+    if service == "sts" and rest.startswith("federated-user/"):
+        name = rest.split("/", 1)[1]
+        return Caller(
+            arn=arn, kind="federated-user", account=account, partition=partition, name=name
+        )
+    if service == "iam" and (rest.startswith("user/") or rest.startswith("role/")):
+        kind, _, tail = rest.partition("/")
+        path, _, name = tail.rpartition("/")
+        return Caller(
+            arn=arn,
+            kind=kind,
+            account=account,
+            partition=partition,
+            name=name,
+            path="/" + path + "/" if path else "/",
+        )
+    raise PolicyError(f"unsupported principal ARN {arn!r}", field="request.principal")
+
+
+@lru_cache(maxsize=8192)
+def match_aws_value(value: str, caller: Caller, negated: bool = False) -> tuple[str, str]:
+    """How one `AWS` principal value names the caller: (kind, reason). kind NONE: no match.
+
+    `negated` is for NotPrincipal, where a role ARN does not exclude the role's sessions
+    (reference_policies_elements_notprincipal.html: name the session ARN as well).
+    """
+    if value == "*":
+        return WILDCARD, "'*' names every AWS principal"
+    if _UNIQUE_ID.match(value):
+        return (
+            NONE,
+            f"{value} is a unique id of a principal that was deleted; it names no current principal",
+        )
+    if re.fullmatch(r"\d{12}", value):
+        value = f"arn:aws:iam::{value}:root"
+    m = _ARN.match(value)
+    if not m:
+        return NONE, f"{value!r} is not a principal ARN"
+    partition, service, account, rest = m.groups()
+    if caller.kind == "service":
+        return NONE, f"{value} is an AWS principal; the caller is the service {caller.arn}"
+    if account != caller.account or partition != caller.partition:
+        return NONE, f"account {account} is not the caller's account {caller.account}"
+    if service == "iam" and rest == "root":
+        if caller.kind == "root":
+            return ROOT, "names the caller's account, and the caller is its root user"
+        return ACCOUNT, "names the caller's account: IAM policies of the account decide"
+    if "*" in rest or "?" in rest:
+        return NONE, f"{value}: wildcards are not allowed in a principal ARN"
+    if service == "sts" and rest.startswith("assumed-role/"):
+        if caller.kind == "session" and value == caller.arn:
+            return SESSION, "names this role session"
+        if caller.kind == "session":
+            return NONE, (
+                f"names the session {rest.split('/')[-1]!r} of role "
+                f"{rest.split('/')[1] if rest.count('/') >= 2 else '?'}; "
+                f"the caller is session {caller.session!r} of role {caller.name}"
+            )
+        return NONE, "names a role session; the caller is not that session"
+    if service == "sts" and rest.startswith("federated-user/"):
+        if caller.kind == "federated-user" and value == caller.arn:
+            return FEDERATED_USER, "names this federated user"
+        return NONE, "names a different federated user"
+    if service == "iam" and rest.startswith("role/"):
+        role_name = rest.rsplit("/", 1)[-1]
+        if caller.kind == "session" and role_name == caller.name:
+            if negated:
+                return NONE, "a role ARN in NotPrincipal does not cover the role's sessions"
+            return ROLE, f"names role {role_name}, whose session is calling"
+        if caller.kind == "role" and role_name == caller.name:
+            return ROLE, f"names role {role_name}"
+        return NONE, f"names role {role_name}; the caller is {caller.arn}"
+    if service == "iam" and rest.startswith("user/"):
+        if caller.kind == "user" and value == caller.arn:
+            return USER, "names this IAM user"
+        return NONE, f"names {value}; the caller is {caller.arn}"
+    return NONE, f"{value} does not name the caller"
+
+
+def match_service_value(value: str, caller: Caller) -> tuple[str, str]:
+    if value == "*":
+        return WILDCARD, "'*' service"
+    if caller.kind == "service" and value.lower() == caller.arn.lower():
+        return SERVICE, f"names the service {value}"
+    return NONE, f"names the service {value}; the caller is {caller.arn}"
