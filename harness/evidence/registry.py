@@ -1,0 +1,63 @@
+"""The collector registry: each collector names its runbook step and declares the permissions
+it needs, and the investigator's least-privilege policy is built from those declarations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.evidence.investigation import Investigation
+
+CollectorFn = Callable[["Investigation"], None]
+
+
+@dataclass(frozen=True)
+class Collector:
+    name: str
+    step: str  # the runbook's Playbook step ("1".."8"), or "+" for the runbook's extra checks
+    permissions: tuple[str, ...]
+    needs_key: bool  # runs once DescribeKey has resolved the key ARN
+    fn: CollectorFn
+    doc: str
+
+
+REGISTRY: dict[str, Collector] = {}
+
+
+def collector(
+    name: str, *, step: str, permissions: tuple[str, ...], needs_key: bool = False
+) -> Callable[[CollectorFn], CollectorFn]:
+    def register(fn: CollectorFn) -> CollectorFn:
+        if name in REGISTRY:
+            raise ValueError(f"collector {name} registered twice")
+        REGISTRY[name] = Collector(
+            name, step, tuple(permissions), needs_key, fn, (fn.__doc__ or "").strip()
+        )
+        return fn
+
+    return register
+
+
+def collectors() -> list[Collector]:
+    """Every collector, importing the modules that register them."""
+    import harness.evidence.collectors  # noqa: F401  (registers on import)
+
+    return list(REGISTRY.values())
+
+
+def investigator_policy() -> dict[str, Any]:
+    """An IAM policy allowing exactly the read calls the collectors declare."""
+    actions = sorted({p for c in collectors() for p in c.permissions})
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "KmslabReadOnlyInvestigation",
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": "*",
+            }
+        ],
+    }

@@ -1,0 +1,149 @@
+"""The request under investigation and what can be read from its principal ARN."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.errors import UsageError
+
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+_PRINCIPAL_RE = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):(?P<service>iam|sts)::(?P<account>\d{12}):(?P<resource>.+)$"
+)
+_KEY_ARN_RE = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"(?P<kind>key|alias)/(?P<name>.+)$"
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The IAM identity behind a principal ARN (role for an assumed-role session)."""
+
+    arn: str
+    account: str
+    partition: str
+    kind: str  # "role" | "user" | "assumed-role" | "root" | "federated-user" | "other"
+    name: str | None = None  # role or user name, without its path
+    session: str | None = None
+
+    @property
+    def role_name(self) -> str | None:
+        return self.name if self.kind in ("role", "assumed-role") else None
+
+    @property
+    def user_name(self) -> str | None:
+        return self.name if self.kind == "user" else None
+
+    def role_arn_prefix(self) -> str | None:
+        """`arn:...:role/` + name is matched as a suffix because roles can have paths."""
+        if self.role_name is None:
+            return None
+        return f"arn:{self.partition}:iam::{self.account}:role/"
+
+
+def parse_principal(arn: str) -> Principal:
+    match = _PRINCIPAL_RE.match(arn)
+    if not match:
+        raise UsageError(
+            f"principal is not an IAM or STS ARN: {arn!r} "
+            "(expected arn:aws:iam::ACCOUNT:role/NAME, user/NAME or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)"
+        )
+    partition, service, account, resource = match.group(
+        "partition", "service", "account", "resource"
+    )
+    parts = resource.split("/")
+    if service == "sts" and parts[0] == "assumed-role" and len(parts) >= 3:
+        return Principal(arn, account, partition, "assumed-role", parts[1], "/".join(parts[2:]))
+    if service == "sts" and parts[0] == "federated-user" and len(parts) >= 2:
+        return Principal(arn, account, partition, "federated-user", parts[-1])
+    if service == "iam" and resource == "root":
+        return Principal(arn, account, partition, "root")
+    if service == "iam" and parts[0] in ("role", "user") and len(parts) >= 2:
+        # The last segment is the name; the ones between are the path.
+        return Principal(arn, account, partition, parts[0], parts[-1])
+    return Principal(arn, account, partition, "other")
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """How the key was named: an id, an alias name, or a key or alias ARN."""
+
+    given: str
+    kind: str  # "key-id" | "alias" | "key-arn" | "alias-arn"
+    account: str | None = None
+    region: str | None = None
+
+
+def parse_key(key: str) -> KeyRef:
+    key = key.strip()
+    if not key:
+        raise UsageError("key is empty (give a key id, alias/NAME or an ARN)")
+    match = _KEY_ARN_RE.match(key)
+    if match:
+        kind = "key-arn" if match.group("kind") == "key" else "alias-arn"
+        return KeyRef(key, kind, match.group("account"), match.group("region"))
+    if key.startswith("arn:"):
+        raise UsageError(f"key ARN is not a KMS key or alias ARN: {key!r}")
+    if key.startswith("alias/"):
+        return KeyRef(key, "alias")
+    return KeyRef(key, "key-id")
+
+
+@dataclass(frozen=True)
+class InvestigationRequest:
+    """The failing call to investigate (contract section 3 `request`, plus the agreed extensions)."""
+
+    principal: str
+    action: str
+    key: str
+    region: str | None = None
+    encryption_context: dict[str, str] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    observed_error: dict[str, str] | None = None
+    grant_tokens: int = 0
+    key_account: str | None = None
+    ciphertext: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        parse_principal(self.principal)
+        parse_key(self.key)
+        if not re.match(r"^[a-z0-9-]+:[A-Za-z0-9*]+$", self.action):
+            raise UsageError(f"action must look like kms:Decrypt, got {self.action!r}")
+        if self.key_account is not None and not ACCOUNT_RE.match(self.key_account):
+            raise UsageError(f"key_account must be a 12-digit account id, got {self.key_account!r}")
+        if self.grant_tokens < 0:
+            raise UsageError("grant_tokens must be a count, not negative")
+        if self.ciphertext is not None and set(self.ciphertext) - {"length", "kms_blob"}:
+            raise UsageError("ciphertext facts are only length and kms_blob, never the bytes")
+
+    @property
+    def parsed_principal(self) -> Principal:
+        return parse_principal(self.principal)
+
+    @property
+    def key_ref(self) -> KeyRef:
+        return parse_key(self.key)
+
+    def to_dict(self, region: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "principal": self.principal,
+            "action": self.action,
+            "key": self.key,
+            "region": region,
+        }
+        if self.encryption_context:
+            out["encryption_context"] = dict(self.encryption_context)
+        if self.context:
+            out["context"] = dict(self.context)
+        if self.observed_error:
+            out["observed_error"] = dict(self.observed_error)
+        if self.grant_tokens:
+            out["grant_tokens"] = self.grant_tokens
+        if self.key_account:
+            out["key_account"] = self.key_account
+        if self.ciphertext is not None:
+            out["ciphertext"] = dict(self.ciphertext)
+        return out
