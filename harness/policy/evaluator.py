@@ -32,10 +32,12 @@ from harness.policy.language import RANK, Policy, Request, compile_policy
 from harness.policy.messages import UNCONFIRMED, access_denied, first_layer
 from harness.policy.request import Parsed
 
-# Allow kinds that need nothing more within the account (beyond SCP/RCP/VPCE).
-_DIRECT = frozenset({P.SESSION, P.FEDERATED_USER, P.ROOT, P.SERVICE, P.USER})
+# Allow kinds that need nothing more within the account (beyond SCP/RCP/VPCE). A wildcard
+# principal matches the principal that makes the request, i.e. the session itself ("When you assume
+# a role and make a request, the principal making the request is the IAM role session ARN").
+_DIRECT = frozenset({P.SESSION, P.FEDERATED_USER, P.ROOT, P.SERVICE, P.USER, P.WILDCARD})
 # Allow kinds limited by an implicit deny in a boundary or a session policy.
-_ROLE_LIKE = frozenset({P.ROLE, P.WILDCARD})
+_ROLE_LIKE = frozenset({P.ROLE})
 
 
 @dataclass(slots=True)
@@ -161,8 +163,6 @@ def rcp_applies(parsed: Parsed) -> tuple[bool, str]:
         return False, "RCPs do not apply to AWS managed keys"
     if parsed.req.action_lower == "kms:retiregrant":
         return False, "kms:RetireGrant cannot be controlled by an RCP"
-    if parsed.req.caller.kind == "service":
-        return False, "RCPs do not restrict AWS service principals"
     return True, ""
 
 

@@ -39,7 +39,7 @@ RANK = {
     P.ROOT: 5,
     P.SERVICE: 5,
     P.ROLE: 4,
-    P.WILDCARD: 3,
+    P.WILDCARD: 5,
     P.ACCOUNT: 1,
     P.NONE: 0,
 }
