@@ -8,12 +8,14 @@ the other collectors. Identical calls made by two collectors are sent once.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+import botocore.config
 import botocore.exceptions
 from botocore import xform_name
 
@@ -28,6 +30,47 @@ ClientHook = Callable[[Any, str], None]
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
 MAX_ATTEMPTS = 4
+
+
+_SESSIONS: dict[tuple[Any, ...], Any] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+def make_client(target: Target, service: str, region: str, max_attempts: int) -> Any:
+    """A client configured as `Target.client` configures it, from a shared session.
+
+    `Target.client` builds a new boto3 Session per client; a Session re-reads botocore's
+    endpoint and service data, which costs more than all the calls of a collection. One
+    session per set of credentials (boto3 clients are thread-safe; sessions are only
+    used under the lock) loads each model once per process.
+    """
+    key = (
+        target.profile, target.access_key_id, target.secret_access_key, target.session_token,
+        target.resolved_region(),
+    )  # fmt: skip
+    with _SESSIONS_LOCK:
+        session = _SESSIONS.get(key)
+        if session is None:
+            session = _SESSIONS[key] = target.session()
+        config = botocore.config.Config(
+            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
+        )
+        kwargs: dict[str, Any] = {"region_name": region, "config": config}
+        endpoint = target.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint:
+            kwargs["endpoint_url"] = endpoint
+        client = session.client(service, **kwargs)
+    if target.extra_headers:
+        headers = dict(target.extra_headers)
+
+        def add_headers(request: Any, **_: Any) -> None:
+            for name, value in headers.items():
+                request.headers[name] = value
+
+        client.meta.events.register_first("before-sign.*.*", add_headers)
+    return client
 
 
 @dataclass
@@ -67,13 +110,7 @@ class CallLog:
             existing = self._clients.get(key)
         if existing is not None:
             return existing
-        client = creds.target.client(
-            service,
-            region,
-            retries=self._max_attempts,
-            connect_timeout=CONNECT_TIMEOUT,
-            read_timeout=READ_TIMEOUT,
-        )
+        client = make_client(creds.target, service, region, self._max_attempts)
         install_guard(client, service)
         client.meta.events.register("before-call.*.*", self._count_call(service))
         client.meta.events.register("before-send.*.*", self._count_send)
