@@ -1,0 +1,138 @@
+"""The evaluation path drawn by the renderers, in the order of AWS's KMS authorization flowchart.
+
+The KMS guide's "Troubleshooting key access" flowchart (policy-evaluation.html) has a key-trust
+half (key policy, grants) and an IAM half; IAM's evaluation logic puts explicit denies and the
+organization and network guards first. Key state, usage and the ciphertext are checked once the
+request is authorized.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness.diagnosis.model import Diagnosis, PathStep
+
+if TYPE_CHECKING:
+    from harness.diagnosis.context import Context
+
+# (id, label, evaluator layers, finding codes)
+NODES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        "service",
+        "KMS service in the Region (health, request rate)",
+        (),
+        ("KMS_SERVICE_EVENT", "THROTTLED"),
+    ),
+    (
+        "resolve",
+        "Key found in the account and Region called",
+        (),
+        (
+            "KEY_NOT_FOUND",
+            "WRONG_REGION",
+            "ALIAS_NOT_FOUND",
+            "MULTI_REGION_REPLICA_MISSING",
+            "GRANT_TOKEN_INVALID",
+        ),
+    ),
+    ("rcp", "Resource control policies allow", ("rcp",), ("RCP_BLOCKS",)),
+    ("scp", "Service control policies allow", ("scp",), ("SCP_BLOCKS",)),
+    ("vpce", "VPC endpoint policy allows", ("vpc-endpoint",), ("VPC_ENDPOINT_POLICY_BLOCKS",)),
+    (
+        "key-trust",
+        "Key policy or a grant allows the caller (key trust)",
+        ("key-policy", "grant"),
+        (
+            "KEY_POLICY_EXPLICIT_DENY",
+            "KEY_POLICY_NO_ALLOW",
+            "KEY_POLICY_PRINCIPAL_MISMATCH",
+            "KEY_POLICY_CONDITION_UNMET",
+            "CROSS_ACCOUNT_KEY_POLICY_MISSING",
+            "AWS_MANAGED_KEY_MISUSE",
+            "GRANT_OPERATION_MISSING",
+            "GRANT_CONSTRAINT_UNMET",
+            "GRANT_TOKEN_NEEDED",
+            "MULTI_REGION_REPLICA_DIVERGED",
+        ),
+    ),
+    (
+        "iam",
+        "IAM policies allow (when the key policy delegates, or cross-account)",
+        ("identity",),
+        ("IAM_EXPLICIT_DENY", "IAM_NO_ALLOW", "IAM_RESOURCE_MISMATCH", "CROSS_ACCOUNT_IAM_MISSING"),
+    ),
+    (
+        "boundary",
+        "Permissions boundary allows",
+        ("permissions-boundary",),
+        ("PERMISSIONS_BOUNDARY_BLOCKS",),
+    ),
+    ("session", "Session policy allows", ("session",), ("SESSION_POLICY_BLOCKS",)),
+    (
+        "state",
+        "Key state allows the operation",
+        (),
+        (
+            "KEY_DISABLED",
+            "KEY_PENDING_DELETION",
+            "KEY_PENDING_IMPORT",
+            "KEY_UNAVAILABLE",
+            "KEY_STATE_TRANSITION",
+        ),
+    ),
+    ("usage", "Key usage and spec fit the operation", (), ("KEY_USAGE_MISMATCH",)),
+    (
+        "crypto",
+        "Ciphertext, encryption context and key match",
+        (),
+        (
+            "ALIAS_WRONG_TARGET",
+            "INCORRECT_KEY",
+            "ENCRYPTION_CONTEXT_MISMATCH",
+            "CIPHERTEXT_INVALID",
+        ),
+    ),
+)
+
+
+def evaluation_path(ctx: Context, report: Diagnosis) -> list[PathStep]:
+    by_code = {f.code: f for f in report.findings}
+    steps = []
+    for node_id, label, layers, codes in NODES:
+        hits = [
+            by_code[c]
+            for c in codes
+            if c in by_code and by_code[c].severity in ("critical", "error")
+        ]
+        blocking = report.primary in codes
+        if hits:
+            status = "fail"
+            detail = "; ".join(f"{f.code}: {f.evidence[0].detail}" for f in hits)
+        elif any(layer in ctx.ev.unknown_layers for layer in layers):
+            status, detail = "unknown", "evidence not readable"
+        elif layers and not ctx.ev.ran:
+            status, detail = "unknown", ctx.ev.error or "not evaluated"
+        elif layers and _absent(ctx, node_id):
+            status, detail = "skipped", _absent(ctx, node_id)
+        else:
+            status = "pass"
+            allowed = [layer for layer in layers if layer in ctx.ev.allowed_by]
+            detail = f"allowed by {', '.join(allowed)}" if allowed else ""
+        steps.append(PathStep(node_id, label, status, detail, blocking))
+    return steps
+
+
+def _absent(ctx: Context, node_id: str) -> str:
+    """Why a guard layer does not take part in this request ("" when it does)."""
+    doc = ctx.ev.input
+    if node_id == "scp" and "scps" not in doc:
+        return "no SCPs collected (not in an organization, or not readable from this account)"
+    if node_id == "rcp" and "rcps" not in doc:
+        return "no RCPs collected"
+    if node_id == "vpce" and "vpc_endpoint_policy" not in doc:
+        return "the call did not come through a VPC endpoint"
+    if node_id == "boundary" and "permissions_boundary" not in doc:
+        return "the principal has no permissions boundary"
+    if node_id == "session" and "session_policy" not in doc:
+        return "no session policy was passed"
+    return ""

@@ -1,0 +1,57 @@
+"""The alias does not exist where KMS resolved it: alias names resolve in the caller's account."""
+
+from __future__ import annotations
+
+from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.model import Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.rules._resolution import resolution
+
+META = RuleMeta(
+    code="ALIAS_NOT_FOUND",
+    runbook_step=6,
+    severity="error",
+    title="Alias not found",
+    reads=("kms:DescribeKey", "kms:ListAliases"),
+    catalog=("A14",),
+)
+
+
+def check(ctx: Context) -> Finding | None:
+    res = resolution(ctx)
+    if res is None or res.code != META.code:
+        return None
+    f = ctx.facts
+    owner = f.request.get("key_account") if res.cross_account else None
+    if res.cross_account:
+        summary = (
+            f"{ctx.who} passed alias name {res.alias}, which KMS looks up in the caller's account "
+            f"{f.principal_account}, not in the key owner's account {owner}; pass the key ARN (or alias ARN) instead."
+        )
+        fix_summary = f"Use the full key ARN (or arn:aws:kms:{f.region}:{owner}:{res.alias}) for cross-account calls."
+        cli = f"aws kms describe-key --key-id arn:aws:kms:{f.region}:{owner}:{res.alias}{region_flag(f, f.region)}"
+    else:
+        summary = (
+            f"Alias {res.alias} does not exist in account {f.principal_account} and Region {f.region}; "
+            f"{ctx.who} should create it or call {ctx.action} with the key ARN."
+        )
+        fix_summary = f"Create {res.alias} for the intended key, or pass the key ARN."
+        cli = f"aws kms create-alias --alias-name {res.alias} --target-key-id <intended-key-id>{region_flag(f, f.region)}"
+    return ctx.finding(
+        META,
+        summary,
+        res.evidence,
+        Fix(
+            summary=fix_summary,
+            cli=cli,
+            terraform=(
+                f'resource "aws_kms_alias" "{res.alias.removeprefix("alias/").replace("-", "_").replace("/", "_")}" {{\n'
+                f'  name          = "{res.alias}"\n'
+                "  target_key_id = aws_kms_key.intended.key_id\n"
+                "}"
+                if not res.cross_account
+                else f'data "aws_kms_key" "shared" {{\n  key_id = "arn:aws:kms:{f.region}:{owner}:{res.alias}"\n}}'
+            ),
+        ),
+    )

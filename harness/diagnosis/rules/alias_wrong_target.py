@@ -1,0 +1,93 @@
+"""The alias used points to a different key than the one that encrypted the data (#53, #33)."""
+
+from __future__ import annotations
+
+from harness.diagnosis import arns
+from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.rules._crypto import event_context
+
+META = RuleMeta(
+    code="ALIAS_WRONG_TARGET",
+    runbook_step=6,
+    severity="error",
+    title="Alias points to another key",
+    reads=("kms:ListAliases", "kms:DescribeKey", "cloudtrail:LookupEvents"),
+    catalog=("E53", "B33"),
+)
+
+
+def _alias_name(key: str) -> str:
+    if key.startswith("alias/"):
+        return key
+    a = arns.parse(key)
+    return a.resource if a and a.resource.startswith("alias/") else ""
+
+
+def check(ctx: Context) -> Finding | None:
+    f = ctx.facts
+    alias = _alias_name(f.request_key)
+    if not alias:
+        return None
+    entry = next((a for a in f.aliases if a.get("AliasName") == alias), None)
+    target = str((entry or {}).get("TargetKeyId") or (f.key_metadata or {}).get("KeyId") or "")
+    if not target:
+        return None
+    evidence = []
+    others = set()
+    for e in f.encrypt_events:
+        key_param = str((e.get("requestParameters") or {}).get("keyId") or "")
+        via_alias = _alias_name(key_param) == alias
+        same_ctx = bool(f.encryption_context) and event_context(e) == f.encryption_context
+        if not (via_alias or same_ctx):
+            continue
+        for k in f.event_key_arns(e):
+            if k.rsplit("/", 1)[-1] != target:
+                others.add(k)
+                evidence.append(
+                    Evidence(
+                        "cloudtrail:LookupEvents",
+                        f"{e.get('eventName')} at {e.get('eventTime')} {'via ' + alias if via_alias else 'with the same context'} used key {k}",
+                    )
+                )
+    if not evidence:
+        return None
+    evidence.insert(
+        0,
+        Evidence(
+            "kms:ListAliases",
+            f"{alias} now targets key {target}"
+            + (
+                f" (last updated {entry.get('LastUpdatedDate')})"
+                if entry and entry.get("LastUpdatedDate")
+                else ""
+            ),
+        ),
+    )
+    for e in f.kms_events(("UpdateAlias",)):
+        if alias in str(e.get("requestParameters")):
+            evidence.append(
+                Evidence(
+                    "cloudtrail:LookupEvents",
+                    f"UpdateAlias of {alias} at {e.get('eventTime')} by {(e.get('userIdentity') or {}).get('arn', '?')}",
+                )
+            )
+    old = sorted(others)[0]
+    return ctx.finding(
+        META,
+        f"Alias {alias} now points to key {target}, but the data {ctx.who} needs was encrypted under {old}; "
+        "pass that key's ARN (or point the alias back if it was changed by mistake).",
+        evidence,
+        Fix(
+            summary=f"Decrypt with {old}, or repoint {alias} to it if the change was a mistake.",
+            cli=f"aws kms update-alias --alias-name {alias} --target-key-id {old.rsplit('/', 1)[-1]}{region_flag(f, f.region)}",
+            terraform=(
+                f'resource "aws_kms_alias" "{alias.removeprefix("alias/").replace("-", "_").replace("/", "_")}" {{\n'
+                f'  name          = "{alias}"\n'
+                f'  target_key_id = "{old.rsplit("/", 1)[-1]}"\n'
+                "}"
+            ),
+        ),
+    )

@@ -1,0 +1,65 @@
+"""Ciphertext damaged, mis-encoded or not a KMS ciphertext (catalog #54)."""
+
+from __future__ import annotations
+
+from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.rules._crypto import context_matches, invalid_ciphertext
+
+META = RuleMeta(
+    code="CIPHERTEXT_INVALID",
+    runbook_step="extra",
+    severity="error",
+    title="Ciphertext invalid",
+    reads=("cloudtrail:LookupEvents",),
+    catalog=("E54", "E56"),
+)
+
+
+def check(ctx: Context) -> Finding | None:
+    if not invalid_ciphertext(ctx) or context_matches(ctx) is False:
+        return None
+    f = ctx.facts
+    evidence = [ctx.signal_evidence()]
+    ct = f.ciphertext or {}
+    if ct.get("kms_blob") is False:
+        evidence.append(
+            Evidence(
+                "request",
+                f"the ciphertext ({ct.get('length', '?')} bytes) does not start like a raw KMS ciphertext blob (Encryption SDK message, double base64 or text instead of binary?)",
+            )
+        )
+    elif ct:
+        evidence.append(
+            Evidence(
+                "request",
+                f"ciphertext of {ct.get('length', '?')} bytes that looks like a KMS blob: damaged or truncated in transit?",
+            )
+        )
+    if context_matches(ctx):
+        evidence.append(
+            Evidence(
+                "cloudtrail:LookupEvents",
+                "an Encrypt event under this key used the same encryption context, so the context is not the cause",
+            )
+        )
+    return ctx.finding(
+        META,
+        f"KMS rejects the ciphertext {ctx.who} sent to {ctx.action} for {ctx.key} as invalid; pass the exact bytes "
+        "KMS returned at encryption (binary, decoded once).",
+        evidence,
+        Fix(
+            summary="Pass the raw ciphertext bytes (fileb:// with the CLI, base64-decode exactly once), or decrypt with the library that produced it.",
+            cli=f"base64 --decode ciphertext.b64 > ciphertext.bin\naws kms decrypt --ciphertext-blob fileb://ciphertext.bin --key-id {ctx.key}{region_flag(f)}",
+            terraform=(
+                'data "aws_kms_secrets" "decrypt" {\n'
+                "  secret {\n"
+                '    name    = "value"\n'
+                "    payload = var.ciphertext_base64  # base64 of the raw CiphertextBlob, encoded once\n"
+                "  }\n"
+                "}"
+            ),
+        ),
+    )

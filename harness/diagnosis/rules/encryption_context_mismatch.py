@@ -1,0 +1,84 @@
+"""Decrypt with an encryption context other than the one used to encrypt (catalog #27)."""
+
+from __future__ import annotations
+
+import json
+
+from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.rules._crypto import (
+    context_matches,
+    event_context,
+    invalid_ciphertext,
+    producing_events,
+)
+
+META = RuleMeta(
+    code="ENCRYPTION_CONTEXT_MISMATCH",
+    runbook_step="extra",
+    severity="error",
+    title="Encryption context differs from encryption",
+    reads=("cloudtrail:LookupEvents",),
+    catalog=("B27",),
+)
+
+
+def _diff(used: dict[str, str], sent: dict[str, str]) -> str:
+    parts = []
+    for k in sorted(set(used) | set(sent)):
+        if k not in sent:
+            lower = {x.lower(): x for x in sent}
+            parts.append(
+                f"missing {k}"
+                + (
+                    f" (sent as {lower[k.lower()]}: keys are case-sensitive)"
+                    if k.lower() in lower
+                    else ""
+                )
+            )
+        elif k not in used:
+            parts.append(f"extra {k}")
+        elif used[k] != sent[k]:
+            parts.append(f"{k}: {sent[k]!r} instead of {used[k]!r}")
+    return "; ".join(parts)
+
+
+def check(ctx: Context) -> Finding | None:
+    if not invalid_ciphertext(ctx) or context_matches(ctx) is not False:
+        return None
+    f = ctx.facts
+    event = producing_events(ctx)[-1]
+    used = event_context(event)
+    evidence = [
+        ctx.signal_evidence(),
+        Evidence(
+            "cloudtrail:LookupEvents",
+            f"{event.get('eventName')} at {event.get('eventTime')} encrypted under this key with context {json.dumps(used, sort_keys=True)}",
+        ),
+        Evidence(
+            "request",
+            f"the decrypt sends context {json.dumps(f.encryption_context, sort_keys=True)}: {_diff(used, f.encryption_context)}",
+        ),
+    ]
+    pairs = ",".join(f"{k}={v}" for k, v in sorted(used.items()))
+    return ctx.finding(
+        META,
+        f"{ctx.who} decrypts with encryption context {json.dumps(f.encryption_context, sort_keys=True)} but the data under {ctx.key} "
+        f"was encrypted with {json.dumps(used, sort_keys=True)}; send the identical, case-sensitive context.",
+        evidence,
+        Fix(
+            summary=f"Pass exactly the encryption context used at encryption: {json.dumps(used, sort_keys=True)}.",
+            cli=f"aws kms decrypt --key-id {ctx.key} --ciphertext-blob fileb://ciphertext.bin --encryption-context {pairs or '<none>'}{region_flag(f)}",
+            terraform=(
+                'data "aws_kms_secrets" "decrypt" {\n'
+                "  secret {\n"
+                '    name    = "value"\n'
+                "    payload = var.ciphertext_base64\n"
+                f"    context = {json.dumps(used)}\n"
+                "  }\n"
+                "}"
+            ),
+        ),
+    )

@@ -1,0 +1,53 @@
+"""The grant token passed is not valid: InvalidGrantTokenException (catalog #35)."""
+
+from __future__ import annotations
+
+from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+
+META = RuleMeta(
+    code="GRANT_TOKEN_INVALID",
+    runbook_step=7,
+    severity="error",
+    title="Invalid grant token",
+    reads=("cloudtrail:LookupEvents",),
+    catalog=("C35",),
+)
+
+
+def check(ctx: Context) -> Finding | None:
+    evidence = []
+    if ctx.signal_code("InvalidGrantTokenException"):
+        evidence.append(ctx.signal_evidence())
+    else:
+        for ev in ctx.cloudtrail_errors("InvalidGrantTokenException")[-1:]:
+            evidence.append(
+                Evidence(
+                    "cloudtrail:LookupEvents",
+                    f"{ev.get('eventName')} at {ev.get('eventTime')}: InvalidGrantTokenException",
+                )
+            )
+    if not evidence:
+        return None
+    if ctx.facts.grant_tokens:
+        evidence.append(
+            Evidence(
+                "request",
+                f"the call passed {ctx.facts.grant_tokens} grant token(s) (at most 10 are accepted)",
+            )
+        )
+    return ctx.finding(
+        META,
+        f"{ctx.who} passed a grant token that KMS rejects for {ctx.action} on {ctx.key}; pass the exact GrantToken "
+        "returned by CreateGrant, or none once the grant has propagated.",
+        evidence,
+        Fix(
+            summary="Pass the exact token returned by CreateGrant (unmodified, at most 10 tokens), or drop GrantTokens after propagation.",
+            cli=f"aws kms list-grants --key-id {ctx.key}{region_flag(ctx.facts)}  # confirm the grant exists\n"
+            f"aws kms {ctx.action.split(':')[-1].lower()} --key-id {ctx.key} --grant-tokens <token-from-create-grant> ...",
+            terraform='output "grant_token" {\n  value     = aws_kms_grant.this.grant_token\n  sensitive = true\n}',
+        ),
+        implies="Failed",
+    )

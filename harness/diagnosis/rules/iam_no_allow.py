@@ -1,0 +1,72 @@
+"""The key policy delegates to IAM, but no identity policy allows the action on this key (#2)."""
+
+from __future__ import annotations
+
+from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import (
+    cli_put_identity_policy,
+    identity_policy,
+    needed_actions,
+    tf_identity_policy,
+)
+from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.rules._iam import resource_mismatches
+from harness.diagnosis.rules._policy import identity_implicit
+
+META = RuleMeta(
+    code="IAM_NO_ALLOW",
+    runbook_step=5,
+    severity="error",
+    title="No IAM policy allows the action",
+    reads=(
+        "iam:GetRole",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
+        "iam:ListAttachedRolePolicies",
+        "iam:GetPolicyVersion",
+    ),
+    catalog=("A2",),
+    layer="identity",
+)
+
+
+def check(ctx: Context) -> Finding | None:
+    f = ctx.facts
+    if f.cross_account or not identity_implicit(ctx) or resource_mismatches(ctx):
+        return None
+    evidence = []
+    if f.identity_collected and not f.identity_unreadable:
+        names = [n for n, _ in f.identity_policies]
+        evidence.append(
+            Evidence(
+                "iam:ListAttachedRolePolicies"
+                if f.principal.kind != "user"
+                else "iam:ListAttachedUserPolicies",
+                f"none of the {len(names)} identity policies ({', '.join(names) or 'none'}) allows {f.action} on {ctx.key}",
+            )
+        )
+    if f.key_policy is not None:
+        evidence.append(
+            Evidence(
+                "kms:GetKeyPolicy",
+                f"the key policy delegates to IAM (arn:aws:iam::{f.key_account}:root) without naming {f.principal_arn}",
+            )
+        )
+    evidence += ctx.layer_message_evidence("identity")
+    if not evidence:
+        return None
+    doc = identity_policy(f, needed_actions(f))
+    name = f"kms-use-{f.key_id[:8] or 'key'}"
+    return ctx.finding(
+        META,
+        f"No IAM policy of {ctx.who} allows {ctx.action} on {ctx.key}, and the key policy relies on IAM; "
+        "attach one that names the key ARN.",
+        evidence,
+        Fix(
+            summary=f"Attach an IAM policy allowing {', '.join(needed_actions(f))} on {ctx.key} to {f.principal.name or 'the caller'}.",
+            cli=cli_put_identity_policy(f, doc, name),
+            terraform=tf_identity_policy(f, doc, name),
+        ),
+        implies="ImplicitDeny",
+    )

@@ -1,0 +1,91 @@
+"""Evidence needed to decide could not be read: name the permissions the investigator lacks."""
+
+from __future__ import annotations
+
+import json
+
+from harness.diagnosis.context import Context
+from harness.diagnosis.facts import permission_for
+from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+
+META = RuleMeta(
+    code="INVESTIGATOR_ACCESS_DENIED",
+    runbook_step=None,
+    severity="warning",
+    title="Evidence could not be read",
+    reads=(),
+    catalog=("section-6",),
+    final=True,
+)
+
+# Calls without which a decision cannot be made; others only add detail.
+CORE = {
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "kms:ListGrants",
+    "iam:GetRole",
+    "iam:GetUser",
+    "iam:GetRolePolicy",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "iam:GetUserPolicy",
+    "iam:ListUserPolicies",
+    "iam:ListAttachedUserPolicies",
+    "organizations:ListPoliciesForTarget",
+    "organizations:DescribePolicy",
+    "organizations:ListParents",
+    "ec2:DescribeVpcEndpoints",
+}
+
+
+def blocking(ctx: Context) -> bool:
+    """True when unreadable evidence leaves the decision open."""
+    return any(c.name in CORE for c in ctx.facts.unreadable)
+
+
+def check(ctx: Context) -> Finding | None:
+    calls = ctx.facts.unreadable
+    if not calls:
+        return None
+    perms = sorted({permission_for(c.service, c.operation) for c in calls})
+    evidence = [
+        Evidence(
+            c.name,
+            f"{c.error_code}: {c.error_message or 'no message'} (needs {permission_for(c.service, c.operation)})",
+        )
+        for c in calls
+    ]
+    investigator = (ctx.facts.caller_identity or {}).get("Arn") or "the investigating principal"
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "KmslabReadOnly", "Effect": "Allow", "Action": perms, "Resource": "*"}
+        ],
+    }
+    key_side = [p for p in perms if p.startswith("kms:")]
+    note = (
+        f" (for {', '.join(key_side)} the key policy of {ctx.key} must also allow it)"
+        if key_side
+        else ""
+    )
+    return ctx.finding(
+        META,
+        f"{investigator} could not read {', '.join(perms)}, so the cause for {ctx.who} cannot be confirmed; ask for these read-only permissions{note}.",
+        evidence,
+        Fix(
+            summary=f"Give the investigator read-only {', '.join(perms)} and collect again.",
+            cli=f"aws iam put-role-policy --role-name <investigator-role> --policy-name kmslab-read-only --policy-document '{json.dumps(doc, separators=(',', ':'))}'",
+            terraform=(
+                'resource "aws_iam_role_policy" "kmslab_read_only" {\n'
+                '  name   = "kmslab-read-only"\n'
+                "  role   = var.investigator_role_name\n"
+                f"  policy = jsonencode({json.dumps(doc)})\n"
+                "}"
+            ),
+        ),
+        severity="error" if blocking(ctx) else "warning",
+        implies="Unknown",
+    )

@@ -1,0 +1,45 @@
+"""No such key in the caller's account and Region (including keys already deleted)."""
+
+from __future__ import annotations
+
+from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.model import Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.rules._resolution import resolution
+
+META = RuleMeta(
+    code="KEY_NOT_FOUND",
+    runbook_step=2,
+    severity="error",
+    title="Key not found",
+    reads=("kms:DescribeKey", "cloudtrail:LookupEvents"),
+    catalog=("D43", "G66"),
+)
+
+
+def check(ctx: Context) -> Finding | None:
+    res = resolution(ctx)
+    if res is None or res.code != META.code:
+        return None
+    deleted = any("DeleteKey" in e.detail for e in res.evidence)
+    f = ctx.facts
+    account = f.principal_account or "<account>"
+    return ctx.finding(
+        META,
+        f"Key {f.request_key or ctx.key} does not exist in account {f.key_account or account} and Region {f.region}"
+        + (" (it was deleted; its ciphertexts cannot be decrypted)" if deleted else "")
+        + f"; {ctx.who} must call {ctx.action} with the ARN of an existing key.",
+        res.evidence,
+        Fix(
+            summary="Find the key that encrypted the data (its full ARN) and pass that ARN; a deleted key cannot be restored.",
+            cli=f'aws kms list-aliases{region_flag(f, f.region)} --query "Aliases[].[AliasName,TargetKeyId]" --output table\n'
+            f"aws kms describe-key --key-id <key-arn-that-encrypted-the-data>{region_flag(f, f.region)}",
+            terraform=(
+                "# reference the key by its ARN rather than a hard-coded id\n"
+                'data "aws_kms_key" "data_key" {\n'
+                '  key_id = "<key-arn-that-encrypted-the-data>"\n'
+                "}"
+            ),
+        ),
+    )

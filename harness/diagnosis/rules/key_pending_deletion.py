@@ -1,0 +1,54 @@
+"""The key is scheduled for deletion; cancelling leaves it Disabled (deleting-keys-cancelling)."""
+
+from __future__ import annotations
+
+from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import region_flag, tf_name
+from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.rules._state import state_evidence
+
+META = RuleMeta(
+    code="KEY_PENDING_DELETION",
+    runbook_step=2,
+    severity="critical",
+    title="Key pending deletion",
+    reads=("kms:DescribeKey", "cloudtrail:LookupEvents"),
+    catalog=("D42",),
+)
+
+
+def check(ctx: Context) -> Finding | None:
+    evidence = state_evidence(ctx, ("PendingDeletion",))
+    if not evidence:
+        return None
+    md = ctx.facts.key_metadata or {}
+    when = md.get("DeletionDate")
+    if when:
+        evidence.append(
+            Evidence(
+                "kms:DescribeKey",
+                f"DeletionDate {when}: after it the key and its ciphertexts are gone",
+            )
+        )
+    rf = region_flag(ctx.facts)
+    return ctx.finding(
+        META,
+        f"Key {ctx.key} is pending deletion{f' (deleted on {when})' if when else ''}; cancel the deletion and "
+        f"re-enable it so {ctx.who} can call {ctx.action}.",
+        evidence,
+        Fix(
+            summary=f"Cancel the deletion of {ctx.key}, then enable it (a cancelled key comes back Disabled).",
+            cli=f"aws kms cancel-key-deletion --key-id {ctx.key}{rf}\naws kms enable-key --key-id {ctx.key}{rf}",
+            terraform=(
+                "# Terraform cannot cancel a scheduled deletion: run the CLI commands first, then keep\n"
+                f'resource "aws_kms_key" "{tf_name(ctx.facts.key_id)}" {{\n'
+                "  # ...existing arguments...\n"
+                "  is_enabled = true\n"
+                "  lifecycle {\n"
+                "    prevent_destroy = true\n"
+                "  }\n"
+                "}"
+            ),
+        ),
+    )

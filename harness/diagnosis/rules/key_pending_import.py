@@ -1,0 +1,60 @@
+"""Imported key material missing or expired: state PendingImport (importing-keys.html)."""
+
+from __future__ import annotations
+
+from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import region_flag, tf_name
+from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.rules._state import state_evidence
+
+META = RuleMeta(
+    code="KEY_PENDING_IMPORT",
+    runbook_step=2,
+    severity="critical",
+    title="Key material missing or expired",
+    reads=("kms:DescribeKey", "cloudtrail:LookupEvents"),
+    catalog=("D44", "D45"),
+)
+
+
+def check(ctx: Context) -> Finding | None:
+    evidence = state_evidence(ctx, ("PendingImport",))
+    if not evidence:
+        return None
+    md = ctx.facts.key_metadata or {}
+    if md.get("Origin"):
+        detail = f"Origin {md.get('Origin')}, ExpirationModel {md.get('ExpirationModel', '-')}"
+        if md.get("ValidTo"):
+            detail += f", ValidTo {md['ValidTo']} (the material expired)"
+        else:
+            detail += ", no ValidTo (material never imported or deleted)"
+        evidence.append(Evidence("kms:DescribeKey", detail))
+    for ev in ctx.facts.kms_events(("DeleteExpiredKeyMaterial", "DeleteImportedKeyMaterial")):
+        evidence.append(
+            Evidence("cloudtrail:LookupEvents", f"{ev.get('eventName')} at {ev.get('eventTime')}")
+        )
+    rf = region_flag(ctx.facts)
+    return ctx.finding(
+        META,
+        f"Key {ctx.key} has no usable key material (PendingImport); re-import the same material so {ctx.who} "
+        f"can call {ctx.action}.",
+        evidence,
+        Fix(
+            summary=f"Re-import the same key material into {ctx.key} (other material cannot decrypt old data).",
+            cli=(
+                f"aws kms get-parameters-for-import --key-id {ctx.key} --wrapping-algorithm RSAES_OAEP_SHA_256 "
+                f"--wrapping-key-spec RSA_4096{rf}\n"
+                "# wrap the ORIGINAL key material with the returned public key, then:\n"
+                f"aws kms import-key-material --key-id {ctx.key} --encrypted-key-material fileb://EncryptedKeyMaterial.bin "
+                f"--import-token fileb://ImportToken.bin --expiration-model KEY_MATERIAL_DOES_NOT_EXPIRE{rf}"
+            ),
+            terraform=(
+                f'resource "aws_kms_external_key" "{tf_name(ctx.facts.key_id)}" {{\n'
+                "  # the same material that encrypted the data, base64 (keep it out of plain state)\n"
+                "  key_material_base64 = var.original_key_material_base64\n"
+                "  # omit valid_to so the material does not expire again\n"
+                "}"
+            ),
+        ),
+    )

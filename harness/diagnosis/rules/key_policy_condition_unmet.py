@@ -1,0 +1,80 @@
+"""An Allow in the key policy applies only under a condition the request does not meet."""
+
+from __future__ import annotations
+
+import json
+
+from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import (
+    cli_edit_key_policy,
+    needed_actions,
+    policy_principal,
+    statement,
+    tf_key_policy_statement,
+)
+from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.rules._policy import key_policy_implicit, unmet_conditions
+
+META = RuleMeta(
+    code="KEY_POLICY_CONDITION_UNMET",
+    runbook_step=4,
+    severity="error",
+    title="Key policy condition not met",
+    reads=("kms:GetKeyPolicy",),
+    catalog=("A23", "B26", "B28", "B30"),
+    layer="key-policy",
+)
+
+_ADVICE = {
+    "kms:viaservice": "call KMS through that service, or add a statement for direct use",
+    "kms:calleraccount": "call from the account the condition names",
+    "aws:sourcevpce": "call through that VPC endpoint, or add a kms:ViaService exception for service calls",
+    "aws:principalorgid": "use a principal of that organization, or fix the organization id",
+    "kms:encryptioncontextkeys": "send the required encryption context keys",
+}
+
+
+def _advice(key: str) -> str:
+    low = key.lower()
+    if low.startswith("kms:encryptioncontext:"):
+        return f"send encryption context {key.split(':', 2)[2]} with the required value"
+    return _ADVICE.get(low, "meet the condition, or correct its value")
+
+
+def check(ctx: Context) -> Finding | None:
+    if not key_policy_implicit(ctx):
+        return None
+    unmet = unmet_conditions(ctx, "key-policy")
+    if not unmet:
+        return None
+    evidence = [
+        Evidence(
+            "kms:GetKeyPolicy",
+            f"statement {u.sid} allows only if {u.operator} {u.key} in {json.dumps(u.expected)}; the request has {json.dumps(u.actual) if u.actual else 'no value'}",
+        )
+        for u in unmet
+    ]
+    evidence += ctx.layer_message_evidence("key-policy")
+    first = unmet[0]
+    fixed = statement(
+        first.sid if not first.sid.startswith("statement ") else "AllowKeyUse",
+        policy_principal(ctx.facts),
+        needed_actions(ctx.facts),
+        {first.operator: {first.key: first.expected}},
+    )
+    return ctx.finding(
+        META,
+        f"The key policy of {ctx.key} allows {ctx.action} to {ctx.who} only when {first.key} is "
+        f"{', '.join(map(str, first.expected))}, and the request does not meet it; {_advice(first.key)}.",
+        evidence,
+        Fix(
+            summary=f"Make the request meet {first.operator} {first.key} (statement {first.sid}), or correct the condition's value; do not drop the condition.",
+            cli=cli_edit_key_policy(
+                ctx.facts,
+                f"check condition {first.operator} {first.key} of statement {first.sid}; the request sends {first.actual or 'nothing'}",
+            ),
+            terraform=tf_key_policy_statement(ctx.facts, fixed),
+        ),
+        implies="ImplicitDeny",
+    )

@@ -1,0 +1,64 @@
+"""A key policy principal meant for the caller does not match it (catalog #15, #16, #17)."""
+
+from __future__ import annotations
+
+from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import (
+    cli_edit_key_policy,
+    needed_actions,
+    policy_principal,
+    statement,
+    tf_key_policy_statement,
+)
+from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.rules._policy import key_policy_implicit, principal_mismatches
+
+META = RuleMeta(
+    code="KEY_POLICY_PRINCIPAL_MISMATCH",
+    runbook_step=3,
+    severity="error",
+    title="Key policy principal does not match the caller",
+    reads=("kms:GetKeyPolicy", "iam:GetRole", "iam:GetUser"),
+    catalog=("A15", "A16", "A17"),
+    layer="key-policy",
+)
+
+
+def check(ctx: Context) -> Finding | None:
+    if ctx.facts.key_policy is None or not key_policy_implicit(ctx):
+        return None
+    misses = principal_mismatches(ctx)
+    if not misses:
+        return None
+    right = policy_principal(ctx.facts)
+    evidence = [Evidence("kms:GetKeyPolicy", f"statement {m.sid}: {m.reason}") for m in misses]
+    if ctx.facts.identity_entity:
+        ent = ctx.facts.identity_entity
+        evidence.append(
+            Evidence(
+                "iam:GetRole" if "RoleId" in ent else "iam:GetUser",
+                f"the caller's identity is {ent.get('Arn')} (id {ent.get('RoleId') or ent.get('UserId')})",
+            )
+        )
+    evidence += ctx.layer_message_evidence("key-policy")
+    first = misses[0]
+    st = statement(
+        first.sid if not first.sid.startswith("statement ") else "AllowKeyUse",
+        right,
+        needed_actions(ctx.facts),
+    )
+    return ctx.finding(
+        META,
+        f"The key policy of {ctx.key} names {first.value} in statement {first.sid}, which does not match "
+        f"{ctx.who}; replace it with {right}.",
+        evidence,
+        Fix(
+            summary=f"In statement {first.sid}, replace principal {first.value} with {right}.",
+            cli=cli_edit_key_policy(
+                ctx.facts, f"in statement {first.sid} replace {first.value} with {right}"
+            ),
+            terraform=tf_key_policy_statement(ctx.facts, st),
+        ),
+        implies="ImplicitDeny",
+    )

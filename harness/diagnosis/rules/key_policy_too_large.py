@@ -1,0 +1,62 @@
+"""Key policy at or over the size limit: 32 KB (key-policy-overview.html#key-policy-format) [V]."""
+
+from __future__ import annotations
+
+from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+
+META = RuleMeta(
+    code="KEY_POLICY_TOO_LARGE",
+    runbook_step="extra",
+    severity="warning",
+    title="Key policy at the size limit",
+    reads=("kms:GetKeyPolicy", "cloudtrail:LookupEvents"),
+    catalog=("A21",),
+)
+
+LIMIT_BYTES = 32_768
+_POLICY_WRITES = ("kms:putkeypolicy", "kms:createkey")
+
+
+def check(ctx: Context) -> Finding | None:
+    f = ctx.facts
+    evidence = []
+    writing = f.action.lower() in _POLICY_WRITES
+    observed = writing and bool(ctx.signal_code("LimitExceededException"))
+    if observed:
+        evidence.append(ctx.signal_evidence())
+    for ev in f.kms_events(("PutKeyPolicy",)):
+        if ev.get("errorCode") == "LimitExceededException":
+            evidence.append(
+                Evidence(
+                    "cloudtrail:LookupEvents",
+                    f"PutKeyPolicy at {ev.get('eventTime')} failed with LimitExceededException",
+                )
+            )
+            break
+    size = len(f.key_policy_text.encode()) if f.key_policy_text else 0
+    if size >= LIMIT_BYTES:
+        evidence.append(
+            Evidence(
+                "kms:GetKeyPolicy",
+                f"the key policy is {size} bytes; the documented limit is {LIMIT_BYTES}",
+            )
+        )
+    if not evidence:
+        return None
+    return ctx.finding(
+        META,
+        f"The key policy of {ctx.key} is at the 32 KB limit, so it cannot be extended for {ctx.who}; consolidate statements or use grants.",
+        evidence,
+        Fix(
+            summary="Merge statements that share principals or actions, remove stale principals, and use grants for narrow or temporary access.",
+            cli=f"aws kms get-key-policy --key-id {ctx.key} --policy-name default --query Policy --output text{region_flag(f)} > key-policy.json\n"
+            "# merge statements, then\n"
+            f"aws kms put-key-policy --key-id {ctx.key} --policy-name default --policy file://key-policy.json{region_flag(f)}",
+            terraform="# build the policy with aws_iam_policy_document and one statement per role list, e.g.\n"
+            'data "aws_iam_policy_document" "key" {\n  statement {\n    principals {\n      type        = "AWS"\n      identifiers = var.key_user_role_arns\n    }\n    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"]\n    resources = ["*"]\n  }\n}',
+        ),
+        severity="error" if observed or (writing and size >= LIMIT_BYTES) else "warning",
+    )

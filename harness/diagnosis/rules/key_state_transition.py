@@ -1,0 +1,41 @@
+"""Key Creating (replica being created) or Updating (primary Region change): wait and retry."""
+
+from __future__ import annotations
+
+from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.model import Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.rules._state import state_evidence
+
+META = RuleMeta(
+    code="KEY_STATE_TRANSITION",
+    runbook_step=2,
+    severity="warning",
+    title="Key Creating or Updating",
+    reads=("kms:DescribeKey",),
+    catalog=("D46",),
+)
+
+
+def check(ctx: Context) -> Finding | None:
+    evidence = state_evidence(ctx, ("Creating", "Updating"))
+    if not evidence:
+        return None
+    return ctx.finding(
+        META,
+        f"Key {ctx.key} is in a transient state (Creating or Updating); {ctx.who} should retry {ctx.action} "
+        "once DescribeKey shows Enabled.",
+        evidence,
+        Fix(
+            summary="Wait for the key to reach Enabled, then retry with backoff.",
+            cli=f"aws kms describe-key --key-id {ctx.key} --query KeyMetadata.KeyState --output text{region_flag(ctx.facts)}",
+            terraform=(
+                "# no configuration change: depend on the replica before using it\n"
+                'data "aws_kms_key" "ready" {\n'
+                f'  key_id = "{ctx.key}"\n'
+                "}"
+            ),
+        ),
+        severity="error",
+    )

@@ -1,0 +1,50 @@
+"""AWS Health reports an open KMS issue in the Region (runbook Diagnosis step 1)."""
+
+from __future__ import annotations
+
+from harness.diagnosis import messages
+from harness.diagnosis.context import Context
+from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+
+META = RuleMeta(
+    code="KMS_SERVICE_EVENT",
+    runbook_step=1,
+    severity="warning",
+    title="AWS Health KMS event",
+    reads=("health:DescribeEvents",),
+    catalog=("G65",),
+)
+
+
+def check(ctx: Context) -> Finding | None:
+    events = ctx.facts.health_events
+    if not events:
+        return None
+    evidence = [
+        Evidence(
+            "health:DescribeEvents",
+            f"{e.get('eventTypeCode', 'KMS issue')} ({e.get('statusCode', 'open')}) in {e.get('region') or ctx.facts.region} since {e.get('startTime', '?')}",
+        )
+        for e in events
+    ]
+    retryable = bool(ctx.signal and ctx.signal.code in messages.RETRYABLE)
+    if retryable:
+        evidence.append(ctx.signal_evidence())
+    arn = events[0].get("arn", "<event-arn>")
+    return ctx.finding(
+        META,
+        f"AWS Health reports an open KMS issue in {ctx.facts.region}; {ctx.who}'s failures on {ctx.key} may be AWS-side: monitor it and retry with backoff.",
+        evidence,
+        Fix(
+            summary="No configuration change: follow the Health event, retry with backoff, and fail over to another Region if the workload allows.",
+            cli=f"aws health describe-event-details --event-arns {arn} --region us-east-1",
+            terraform=(
+                'resource "aws_cloudwatch_event_rule" "kms_health" {\n'
+                '  name          = "kms-health-events"\n'
+                '  event_pattern = jsonencode({ source = ["aws.health"], detail = { service = ["KMS"] } })\n'
+                "}"
+            ),
+        ),
+        severity="error" if retryable else "warning",
+    )

@@ -1,0 +1,41 @@
+"""A multi-Region key has no replica in the Region called (multi-region-keys-overview.html)."""
+
+from __future__ import annotations
+
+from harness.diagnosis.context import Context
+from harness.diagnosis.model import Finding, Fix
+from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.rules._resolution import resolution
+
+META = RuleMeta(
+    code="MULTI_REGION_REPLICA_MISSING",
+    runbook_step="extra",
+    severity="error",
+    title="No multi-Region replica in the Region",
+    reads=("kms:DescribeKey",),
+    catalog=("E51",),
+)
+
+
+def check(ctx: Context) -> Finding | None:
+    res = resolution(ctx)
+    if res is None or res.code != META.code:
+        return None
+    f = ctx.facts
+    key = res.other_arn or f.request_key
+    return ctx.finding(
+        META,
+        f"Multi-Region key {key} has no replica in {f.region} (copies: {', '.join(res.replica_regions)}); "
+        f"replicate it there so {ctx.who} can call {ctx.action} in {f.region}.",
+        res.evidence,
+        Fix(
+            summary=f"Replicate the key to {f.region} (then give the replica the same key policy), or call a Region that has a copy.",
+            cli=f"aws kms replicate-key --key-id {key} --replica-region {f.region} --region {res.key_region}",
+            terraform=(
+                'resource "aws_kms_replica_key" "replica" {\n'
+                f"  provider        = aws.{f.region.replace('-', '_')}\n"
+                f'  primary_key_arn = "{key}"\n'
+                "}"
+            ),
+        ),
+    )
