@@ -102,6 +102,9 @@ def _reserve(text: str, names: Pseudonyms) -> str:
 
 
 def _redact(text: str, field: str | None, names: Pseudonyms) -> str:
+    if field == "Path" and text.startswith("/") and text.endswith("/"):
+        segments = [names.name(p, "path") for p in text.strip("/").split("/") if p]
+        return "/" + "".join(f"{p}/" for p in segments)
     if field in MAYBE_NAME_FIELDS and text in names.names:
         return names.names[text]
     if field in NAME_FIELDS and re.fullmatch(_NAME_CHARS + r"(?:/" + _NAME_CHARS + ")*", text):

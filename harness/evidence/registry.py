@@ -16,7 +16,7 @@ CollectorFn = Callable[["Investigation"], None]
 @dataclass(frozen=True)
 class Collector:
     name: str
-    step: str  # the runbook's Playbook step ("1".."8"), or "+" for the runbook's extra checks
+    steps: tuple[str, ...]  # the runbook's Playbook steps ("1".."8"); "+" for its extra checks
     permissions: tuple[str, ...]
     needs_key: bool  # runs once DescribeKey has resolved the key ARN
     fn: CollectorFn
@@ -27,13 +27,18 @@ REGISTRY: dict[str, Collector] = {}
 
 
 def collector(
-    name: str, *, step: str, permissions: tuple[str, ...], needs_key: bool = False
+    name: str, *, step: str | tuple[str, ...], permissions: tuple[str, ...], needs_key: bool = False
 ) -> Callable[[CollectorFn], CollectorFn]:
     def register(fn: CollectorFn) -> CollectorFn:
         if name in REGISTRY:
             raise ValueError(f"collector {name} registered twice")
         REGISTRY[name] = Collector(
-            name, step, tuple(permissions), needs_key, fn, (fn.__doc__ or "").strip()
+            name,
+            (step,) if isinstance(step, str) else tuple(step),
+            tuple(permissions),
+            needs_key,
+            fn,
+            (fn.__doc__ or "").strip(),
         )
         return fn
 

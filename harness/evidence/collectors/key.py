@@ -8,7 +8,7 @@ from harness.evidence.registry import collector
 KEY_RESOLVER = "key_metadata"
 
 
-@collector(KEY_RESOLVER, step="1", permissions=("kms:DescribeKey",))
+@collector(KEY_RESOLVER, step=("1", "6"), permissions=("kms:DescribeKey",))
 def key_metadata(inv: Investigation) -> None:
     """DescribeKey of the key as the caller named it; its ARN keys every later call."""
     given = inv.key_ref.given
