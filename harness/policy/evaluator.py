@@ -16,7 +16,8 @@ How the layers combine (sources cited per rule):
   kms key-policy-modifying-external-accounts.html).
 - Grants allow like a key-policy statement naming the grantee (grants.html).
 - SCPs (every level from the root to the account must allow; not for service principals), RCPs
-  (every level; not for AWS managed keys, not for kms:RetireGrant: kms resource-control-policies.html)
+  (Deny only, RCPFullAWSAccess being always attached; not for AWS managed keys, not for
+  kms:RetireGrant: kms resource-control-policies.html)
   and the VPC endpoint policy (kms-vpc-endpoint.html) only restrict.
 """
 
@@ -27,7 +28,7 @@ from typing import Any
 
 from harness.policy import principals as P
 from harness.policy.errors import PolicyError
-from harness.policy.grants import Grant, compile_grants, constraint_ok, grantee_kind
+from harness.policy.grants import Grant, compile_grants, constraint_ok, for_key, grantee_kind
 from harness.policy.language import RANK, Policy, Request, compile_policy
 from harness.policy.messages import UNCONFIRMED, access_denied, first_layer
 from harness.policy.request import Parsed
@@ -138,7 +139,7 @@ def grant_kind(parsed: Parsed, grants: list[Grant]) -> str:
     for g in grants:
         if op not in g.operations:
             continue
-        if g.key_id and g.key_id.startswith("arn:") and g.key_id != req.resource:
+        if not for_key(g, req.resource):
             continue
         kind, _ = grantee_kind(g, req.caller)
         if kind == P.NONE or kind == P.WILDCARD:
@@ -211,16 +212,15 @@ def decide(inputs: Inputs, parsed: Parsed) -> Decision:
             scp_block = scp_block or not a
         if scp_deny:
             denied.append("scp")
-    rcp_block = False
+    # RCPFullAWSAccess is attached to every root, OU and account and cannot be detached
+    # (organizations orgs_manage_policies_rcps.html), so no RCP level ever lacks an Allow: only
+    # Deny statements in RCPs restrict.
     r_on, _ = rcp_applies(parsed)
     if inputs.rcps and r_on:
-        rcp_deny = False
         for level in inputs.rcps:
-            d, a = _scan_many(level, req)
-            rcp_deny = rcp_deny or d
-            rcp_block = rcp_block or not a
-        if rcp_deny:
-            denied.append("rcp")
+            if _scan_many(level, req)[0]:
+                denied.append("rcp")
+                break
     v_block = False
     if inputs.vpce is not None:
         v_deny, v_kind = scan(inputs.vpce, req)
@@ -282,21 +282,27 @@ def decide(inputs: Inputs, parsed: Parsed) -> Decision:
     if inputs.scps and not is_service:
         (blocked if scp_block else allowed_by).append("scp")
     if inputs.rcps and r_on:
-        (blocked if rcp_block else allowed_by).append("rcp")
+        allowed_by.append("rcp")
     if inputs.vpce is not None:
         (blocked if v_block else allowed_by).append("vpc-endpoint")
 
     if blocked:
         layer = first_layer(blocked)
+        # A grant for the caller that failed on its operation or constraint: AWS's text for this
+        # case is unconfirmed (catalog section 8, item 2); we assume the resource-based phrase.
+        unconfirmed = layer in UNCONFIRMED or (
+            layer == "key-policy"
+            and any(
+                for_key(g, req.resource) and grantee_kind(g, caller)[0] not in (P.NONE, P.WILDCARD)
+                for g in inputs.grants
+            )
+        )
         return Decision(
             "ImplicitDeny",
             _ordered(blocked),
             [],
             access_denied(caller.arn, req.action, req.resource, layer, False),
-            {
-                "message_layer": layer,
-                **({"unconfirmed": "message"} if layer in UNCONFIRMED else {}),
-            },
+            {"message_layer": layer, **({"unconfirmed": "message"} if unconfirmed else {})},
         )
     return Decision("Allowed", [], _ordered(granted_by + allowed_by), "", {"principal_kind": kind})
 

@@ -187,3 +187,8 @@ def constraint_ok(
                 f"encryption context {ec or {}}"
             )
     return True, "constraints met"
+
+
+def for_key(grant: Grant, resource: str) -> bool:
+    """A grant listed with its key ARN applies only to that key (ListGrants returns KeyId)."""
+    return not (grant.key_id and grant.key_id.startswith("arn:") and grant.key_id != resource)

@@ -10,7 +10,7 @@ from typing import Any
 
 from harness.policy import principals as P
 from harness.policy.evaluator import Inputs, rcp_applies, session_applies
-from harness.policy.grants import constraint_ok, grantee_kind
+from harness.policy.grants import constraint_ok, for_key, grantee_kind
 from harness.policy.language import Policy
 from harness.policy.request import Parsed
 
@@ -106,7 +106,7 @@ def build(inputs: Inputs, parsed: Parsed) -> list[dict[str, Any]]:
                 kind, why = P.NONE, "a grantee must be one principal"
             op_ok = op in g.operations
             c_ok, c_why = constraint_ok(g, op, parsed.encryption_context, parsed.symmetric)
-            key_ok = not (g.key_id and g.key_id.startswith("arn:") and g.key_id != req.resource)
+            key_ok = for_key(g, req.resource)
             matched = kind != P.NONE and op_ok and c_ok and key_ok
             any_ok = any_ok or matched
             entries.append(

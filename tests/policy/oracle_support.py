@@ -60,8 +60,9 @@ def to_simulation(doc: dict[str, Any]) -> dict[str, Any]:
     """The same request, in iam-simulate's input shape, with the context keys kmslab derives."""
     parsed = parse_request(doc, has_boundary=doc.get("permissions_boundary") is not None)
     ctx: dict[str, Any] = {}
+    given = {k.lower() for k in (doc["request"].get("context") or {})}
     for key, values in parsed.req.ctx.items():
-        if key in ("aws:currenttime", "aws:epochtime"):
+        if key in ("aws:currenttime", "aws:epochtime") and key not in given:
             continue
         ctx[key] = (
             list(values) if len(values) != 1 or key == "kms:encryptioncontextkeys" else values[0]
@@ -96,7 +97,7 @@ def to_simulation(doc: dict[str, Any]) -> dict[str, Any]:
             {
                 "orgIdentifier": f"level{i}",
                 "policies": [
-                    {"name": f"rcp{i}-{j}", "policy": _policy(p)}
+                    {"name": f"rcp{i}-{j}", "policy": _deny_only(p)}
                     for j, p in enumerate(level if isinstance(level, list) else [level])
                 ],
             }
@@ -118,6 +119,15 @@ def to_simulation(doc: dict[str, Any]) -> dict[str, Any]:
             {"name": "vpce", "policy": _policy(doc["vpc_endpoint_policy"])}
         ]
     return sim
+
+
+def _deny_only(value: Any) -> Any:
+    """iam-simulate adds RCPFullAWSAccess itself and rejects Allow statements in RCPs."""
+    pol = dict(_policy(value))
+    stmts = pol.get("Statement", [])
+    stmts = stmts if isinstance(stmts, list) else [stmts]
+    pol["Statement"] = [s for s in stmts if s.get("Effect") != "Allow"]
+    return pol
 
 
 _MAP = {

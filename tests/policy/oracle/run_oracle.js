@@ -24,7 +24,7 @@ async function main() {
     try {
       const r = await lib.runSimulation(c.simulation, {})
       if (r.resultType === 'error') {
-        out.push({ id: c.id, result: null, error: r.errors.message || JSON.stringify(r.errors) })
+        out.push({ id: c.id, result: null, error: JSON.stringify(r.errors) })
       } else {
         out.push({ id: c.id, result: r.overallResult, error: null })
       }
