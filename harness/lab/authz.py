@@ -1,0 +1,221 @@
+"""Authorization of KMS calls made with lab-issued credentials, by the evaluator.
+
+Gathers every layer the way AWS would see it — the key policy (lab model), the
+principal's identity policies and boundary (upstream IAM), the session policy (from
+AssumeRole), SCPs of the caller's account and RCPs of the key owner's account (lab
+organization), the VPC endpoint policy (upstream EC2) and the grants effective for this
+request — and raises AccessDeniedException with the evaluator's AWS message.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+import botocore.exceptions
+
+from harness.lab.errors import AwsError
+from harness.lab.identity import Principal
+from harness.lab.kms.call import KmsCall
+from harness.lab.kms.model import Key
+from harness.lab.kms.policycheck import root_can_update
+from harness.policy import PolicyError, evaluate
+
+if TYPE_CHECKING:
+    from harness.lab.gateway import Lab
+
+
+def _policy(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+class Authorizer:
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+        self._vpce: dict[str, tuple[str, str]] = {}
+        self._vpce_docs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._vpce.clear()
+            self._vpce_docs.clear()
+
+    # VPC endpoints ---------------------------------------------------------------------------
+    def register_vpce(self, vpce_id: str, account: str, region: str) -> None:
+        with self._lock:
+            self._vpce[vpce_id] = (account, region)
+            self._vpce_docs.clear()
+
+    def invalidate_vpce(self) -> None:
+        with self._lock:
+            self._vpce_docs.clear()
+
+    def vpce(self, vpce_id: str, account: str, region: str) -> dict[str, Any] | None:
+        """DescribeVpcEndpoints entry of `vpce_id` (owner found from CreateVpcEndpoint calls)."""
+        with self._lock:
+            if vpce_id in self._vpce_docs:
+                cached: dict[str, Any] | None = self._vpce_docs[vpce_id]
+                return cached
+            where = self._vpce.get(vpce_id)
+        candidates = [where] if where else [(account, region)]
+        found = None
+        for acct, reg in candidates:
+            try:
+                resp = self.lab.upstream.client("ec2", acct, reg).describe_vpc_endpoints(
+                    VpcEndpointIds=[vpce_id]
+                )
+            except botocore.exceptions.ClientError:
+                continue
+            if resp.get("VpcEndpoints"):
+                found = dict(resp["VpcEndpoints"][0])
+                break
+        with self._lock:
+            self._vpce_docs[vpce_id] = found
+        return found
+
+    # the decision -----------------------------------------------------------------------------
+    def principal_layers(self, p: Principal) -> tuple[list[Any], Any, dict[str, str]]:
+        if p.kind == "AssumedRole" and p.role_name:
+            return self.lab.iam.policies_of("role", p.account, p.role_name)
+        if p.kind == "IAMUser" and p.user_name:
+            return self.lab.iam.policies_of("user", p.account, p.user_name)
+        return [], None, {}
+
+    def document(
+        self,
+        call: KmsCall,
+        key: Key | None,
+        action: str,
+        ctx: dict[str, Any],
+        key_policy: Any = None,
+    ) -> dict[str, Any]:
+        p = call.principal
+        lab = self.lab
+        identity, boundary, tags = self.principal_layers(p)
+        context: dict[str, Any] = {
+            k: v for k, v in ctx.items() if not k.startswith("_") and v is not None
+        }
+        if p.role_arn:
+            context.setdefault("aws:PrincipalArn", p.role_arn)
+        context.setdefault("aws:RequestedRegion", call.region)
+        context.setdefault("aws:userid", p.user_id)
+        if lab.orgs.member(p.account):
+            context.setdefault("aws:PrincipalOrgID", lab.orgs.org_id)
+            context.setdefault("aws:PrincipalOrgPaths", [lab.orgs.org_paths(p.account)])
+        for k, v in tags.items():
+            context.setdefault(f"aws:PrincipalTag/{k}", v)
+        if call.via_service:
+            context.setdefault("kms:ViaService", call.via_service)
+            context.setdefault("aws:CalledVia", [call.via_service.split(".")[0] + ".amazonaws.com"])
+        vpce_policy = None
+        if call.source_vpce:
+            context.setdefault("aws:SourceVpce", call.source_vpce)
+            endpoint = self.vpce(call.source_vpce, p.account, call.region)
+            if endpoint is not None:
+                if endpoint.get("VpcId"):
+                    context.setdefault("aws:SourceVpc", endpoint["VpcId"])
+                raw = endpoint.get("PolicyDocument")
+                if raw:
+                    vpce_policy = _policy(raw) if isinstance(raw, str) else raw
+        doc: dict[str, Any] = {
+            "request": {
+                "principal": p.arn,
+                "action": action,
+                "resource": key.arn if key else "*",
+                "context": context,
+            },
+            "identity_policies": identity,
+        }
+        if boundary is not None:
+            doc["permissions_boundary"] = boundary
+        if p.session_policy is not None:
+            doc["session_policy"] = p.session_policy
+        scps = lab.orgs.levels(p.account, "SERVICE_CONTROL_POLICY")
+        if scps:
+            doc["scps"] = scps
+        if vpce_policy is not None:
+            doc["vpc_endpoint_policy"] = vpce_policy
+        if key is None:
+            # No key: only IAM decides (an account-wide statement stands in for "no resource policy").
+            doc["key_policy"] = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{p.account}:root"},
+                        "Action": "*",
+                        "Resource": "*",
+                    }
+                ],
+            }
+            return doc
+        doc["request"]["key_account"] = key.account
+        if "_encryption_context" in ctx:
+            doc["request"]["encryption_context"] = ctx["_encryption_context"]
+        if ctx.get("kms:RequestAlias"):
+            doc["request"]["key"] = ctx["kms:RequestAlias"]
+        for k, v in key.tags.items():
+            context.setdefault(f"aws:ResourceTag/{k}", v)
+        with lab.kms_store.lock:
+            aliases = lab.kms_store.aliases_of(key)
+        if aliases:
+            context.setdefault("kms:ResourceAliases", aliases)
+        doc["key_policy"] = key_policy if key_policy is not None else _policy(key.policy)
+        rcps = lab.orgs.levels(key.account, "RESOURCE_CONTROL_POLICY")
+        if rcps and key.manager == "CUSTOMER":
+            doc["rcps"] = rcps
+        grants = lab.kms.effective_grants(key, list(ctx.get("_grant_tokens") or []))
+        if grants:
+            doc["grants"] = [g.describe() | {"CreationDate": g.created.isoformat()} for g in grants]
+        doc["key_metadata"] = {
+            "KeyManager": key.manager,
+            "KeySpec": key.spec,
+            "KeyUsage": key.usage,
+            "Arn": key.arn,
+            "Origin": key.origin,
+            "MultiRegion": key.multi_region is not None,
+        }
+        return doc
+
+    def __call__(
+        self, call: KmsCall, key: Any, action: str, context: dict[str, Any], *, by_ciphertext: bool
+    ) -> None:
+        ctx = context
+        if call.principal.operator:
+            return
+        doc = self.document(call, key, action, ctx)
+        try:
+            result = evaluate(doc)
+        except PolicyError as exc:
+            # A policy AWS would have stored but the evaluator cannot read: deny, and say why.
+            raise AwsError(
+                "AccessDeniedException",
+                f"User: {call.principal.arn} is not authorized to perform: {action} (lab: {exc})",
+            ) from exc
+        if result.decision == "Allowed":
+            return
+        message = result.message
+        if by_ciphertext and key is not None:
+            message = message.replace(
+                f"on resource: {key.arn}", "on the resource associated with this ciphertext"
+            )
+        call.additional["denied_by"] = result.blocked_by
+        raise AwsError("AccessDeniedException", message)
+
+    def lockout_allows(self, principal: Principal, policy: dict[str, Any], account: str) -> bool:
+        """The lockout safety check: can the caller call PutKeyPolicy under the new policy?"""
+        if principal.operator:
+            return root_can_update(policy, account)
+        call = KmsCall(principal, "us-east-1", "PutKeyPolicy", {})
+        doc = self.document(call, None, "kms:PutKeyPolicy", {})
+        doc["key_policy"] = policy
+        doc["request"]["key_account"] = account
+        try:
+            return evaluate(doc).decision == "Allowed"
+        except PolicyError:
+            return False

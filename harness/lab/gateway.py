@@ -1,0 +1,485 @@
+"""The lab gateway: one WSGI app that serves admin routes, answers what the lab owns
+(KMS, STS issuance, Organizations, CloudTrail, Health) and forwards the rest to the
+upstream, re-signed as the calling account's operator."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+from werkzeug.wrappers import Request, Response
+
+from harness.errors import EndpointError, KmslabError
+from harness.lab import protocol
+from harness.lab.authz import Authorizer
+from harness.lab.cloudtrail import CloudTrail
+from harness.lab.controls import Controls
+from harness.lab.errors import THROTTLING_MESSAGE, AwsError
+from harness.lab.health import Health
+from harness.lab.iam import IamView, is_mutation
+from harness.lab.identity import IdentityStore, Principal, is_account_id
+from harness.lab.kms.call import KmsCall
+from harness.lab.kms.model import KmsStore
+from harness.lab.kms.service import KmsService
+from harness.lab.logs import filter_log_events
+from harness.lab.orgs import Organization
+from harness.lab.sts import Sts
+from harness.lab.upstream import OPERATOR_SECRET, Upstream
+
+log = logging.getLogger("kmslab.lab")
+DROP_HEADERS = {
+    "host",
+    "authorization",
+    "x-amz-security-token",
+    "x-amz-date",
+    "content-length",
+    "x-amz-content-sha256",
+    "x-lab-source-vpce",
+    "x-lab-via-service",
+    "connection",
+    "accept-encoding",
+    "amz-sdk-invocation-id",
+    "amz-sdk-request",
+}
+HOP_HEADERS = {
+    "transfer-encoding",
+    "connection",
+    "content-length",
+    "content-encoding",
+    "server",
+    "date",
+}
+ACCESS_KEY_RE = re.compile(r"<AccessKeyId>([^<]+)</AccessKeyId>")
+USER_NAME_RE = re.compile(r"<UserName>([^<]+)</UserName>")
+VPCE_ID_RE = re.compile(r"<vpcEndpointId>(vpce-[0-9a-z]+)</vpcEndpointId>")
+
+
+class Lab:
+    """All state of one lab endpoint."""
+
+    def __init__(self, upstream: Upstream) -> None:
+        self.upstream = upstream
+        self.identities = IdentityStore()
+        self.controls = Controls()
+        self.kms_store = KmsStore()
+        self.iam = IamView(upstream)
+        self.orgs = Organization()
+        self.trail = CloudTrail(self)
+        self.authz = Authorizer(self)
+        self.kms = KmsService(
+            self.kms_store,
+            self.controls,
+            self.authz,
+            self.iam.principal_exists,
+            self.trail.service_event,
+        )
+        self.kms.lockout_allows = self.authz.lockout_allows  # type: ignore[method-assign]
+        self.sts = Sts(self)
+        self.health = Health(self.controls)
+        self.endpoint = ""
+        self.accounts_seen: set[str] = set()
+        self.regions_seen: set[str] = set()
+
+    def reset(self) -> dict[str, Any]:
+        upstream_cleared = self.upstream.reset()
+        if not upstream_cleared:
+            from harness.lab.sweep import sweep
+
+            sweep(self)
+        self.identities.reset()
+        self.controls.reset()
+        self.kms_store.reset()
+        self.iam.invalidate()
+        self.orgs.reset()
+        self.trail.reset()
+        self.authz.reset()
+        self.accounts_seen.clear()
+        self.regions_seen.clear()
+        return {"reset": True, "upstream_reset": upstream_cleared}
+
+    # WSGI --------------------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        http = Request(environ)
+        try:
+            response = self.admin(http) if http.path.startswith("/_kmslab/") else self.aws(http)
+        except Exception as exc:  # the lab never crashes on a request
+            log.exception("lab: unexpected error")
+            response = protocol.json_response(
+                {
+                    "__type": "InternalFailure",
+                    "message": f"lab internal error: {type(exc).__name__}: {exc}",
+                },
+                500,
+            )
+        return response(environ, start_response)
+
+    def admin(self, http: Request) -> Response:
+        route = http.path[len("/_kmslab/") :].strip("/")
+        try:
+            if route == "health":
+                body: Any = {
+                    "status": "ok",
+                    "endpoint": self.endpoint,
+                    "upstream": self.upstream.describe(),
+                    "upstream_kind": self.upstream.kind,
+                    "accounts": ["111111111111", "222222222222", "333333333333"],
+                    "organization": self.orgs.org_id,
+                }
+            elif route == "reset" and http.method == "POST":
+                body = self.reset()
+            elif route == "controls" and http.method == "GET":
+                body = self.controls.snapshot()
+            elif route == "controls" and http.method in ("POST", "PUT"):
+                try:
+                    update = json.loads(http.get_data() or b"{}")
+                except ValueError:
+                    return Response(
+                        json.dumps({"error": "controls: body is not JSON"}),
+                        400,
+                        content_type="application/json",
+                    )
+                if http.method == "PUT":
+                    self.controls.reset()
+                body = self.controls.merge(update)
+            else:
+                return Response(
+                    json.dumps({"error": f"no admin route {http.method} {http.path}"}),
+                    404,
+                    content_type="application/json",
+                )
+        except KmslabError as exc:
+            return Response(json.dumps({"error": str(exc)}), 400, content_type="application/json")
+        return Response(json.dumps(body, default=str), 200, content_type="application/json")
+
+    def aws(self, http: Request) -> Response:
+        try:
+            req = protocol.parse(http)
+        except AwsError as err:
+            scope = protocol.credential_scope(http)
+            service = scope[2] if scope else ""
+            proto = (
+                "json"
+                if http.headers.get("X-Amz-Target")
+                else ("cbor" if http.path.startswith("/service/") else "query")
+            )
+            return protocol.error_response(proto, service, err, "")
+        try:
+            principal = self.identities.identify(req.access_key)
+        except AwsError as err:
+            if req.protocol in ("query", "ec2") and err.code == "UnrecognizedClientException":
+                err = AwsError("InvalidClientTokenId", err.message, 403)
+            return protocol.error_response(req.protocol, req.service, err, req.request_id)
+        try:
+            return self.dispatch(req, principal)
+        except AwsError as err:
+            return protocol.error_response(req.protocol, req.service, err, req.request_id)
+        except EndpointError as exc:
+            unavailable = AwsError("ServiceUnavailable", str(exc), 503)
+            return protocol.error_response(req.protocol, req.service, unavailable, req.request_id)
+
+    def dispatch(self, req: protocol.AwsRequest, principal: Principal) -> Response:
+        service = req.service
+        self.accounts_seen.add(principal.account)
+        self.regions_seen.add(req.region)
+        if service == "kms":
+            return self.kms_call(req, principal)
+        if service == "sts" and req.operation in (
+            "AssumeRole",
+            "GetSessionToken",
+            "GetCallerIdentity",
+        ):
+            return self.sts_call(req, principal)
+        if service == "organizations":
+            result = self.orgs.handle(principal.account, req.operation, req.params)
+            self.record_other(req, principal, "organizations.amazonaws.com", result)
+            return protocol.json_response(result, request_id=req.request_id)
+        if service == "cloudtrail":
+            result = self.trail.handle(principal, req.region, req.operation, req.params)
+            return protocol.json_response(result, request_id=req.request_id)
+        if service == "health":
+            result = self.health.handle(req.operation, req.params)
+            if req.protocol == "cbor":
+                return protocol.cbor_response(result, request_id=req.request_id)
+            return protocol.json_response(result, request_id=req.request_id)
+        if service == "logs" and req.operation == "FilterLogEvents":
+            pattern = str(req.params.get("filterPattern") or "").strip()
+            if pattern.startswith("{"):
+                result = filter_log_events(
+                    self.upstream.client("logs", principal.account, req.region), req.params
+                )
+                return protocol.json_response(result, request_id=req.request_id)
+        return self.forward(req, principal)
+
+    # KMS -----------------------------------------------------------------------------------------
+    def kms_call(self, req: protocol.AwsRequest, principal: Principal) -> Response:
+        call = KmsCall(
+            principal,
+            req.region,
+            req.operation,
+            req.params,
+            via_service=req.via_service,
+            source_vpce=req.source_vpce,
+            request_id=req.request_id,
+        )
+        error: AwsError | None = None
+        result: dict[str, Any] = {}
+        try:
+            if self.controls.throttled(principal.account):
+                raise AwsError("ThrottlingException", THROTTLING_MESSAGE)
+            result = self.kms.handle(call)
+        except AwsError as err:
+            error = err
+        self.record_kms(req, call, result, error)
+        if error is not None:
+            raise error
+        return protocol.json_response(result, request_id=req.request_id)
+
+    def record_kms(
+        self,
+        req: protocol.AwsRequest,
+        call: KmsCall,
+        result: dict[str, Any],
+        error: AwsError | None,
+    ) -> None:
+        if error is not None and error.code == "DryRunOperationException":
+            pass
+        if call.additional.get("denied_by") == ["vpc-endpoint"]:
+            return  # vpce-logging.html: endpoint-policy denials are not management events
+        response = _kms_response_elements(call.operation, result) if error is None else None
+        additional = {}
+        key_account = call.key_account
+        if call.resources:
+            key = self._key_by_arn(call.resources[-1])
+            if key is not None and key.custom_key_store_id:
+                additional["customKeyStoreId"] = key.custom_key_store_id
+        common: dict[str, Any] = {
+            "response": response,
+            "error": error,
+            "resources": call.resources,
+            "invoked_by": call.via_service and call.via_service.split(".")[0] + ".amazonaws.com",
+            "vpce": call.source_vpce,
+            "user_agent": req.user_agent,
+            "request_id": req.request_id,
+            "additional": additional or None,
+        }
+        params = dict(req.params)
+        self.trail.record(
+            call.principal.account,
+            req.region,
+            call.principal,
+            "kms.amazonaws.com",
+            call.operation,
+            params,
+            **common,
+        )  # type: ignore[arg-type]
+        if key_account and key_account != call.principal.account and error is None:
+            identity = {
+                "type": "AWSAccount",
+                "principalId": call.principal.user_id,
+                "accountId": call.principal.account,
+            }
+            self.trail.record(
+                key_account,
+                req.region,
+                call.principal,
+                "kms.amazonaws.com",
+                call.operation,
+                params,
+                identity_override=identity,
+                **common,
+            )  # type: ignore[arg-type]
+
+    def _key_by_arn(self, arn: str) -> Any:
+        parts = arn.split(":")
+        if len(parts) < 6 or not parts[5].startswith("key/"):
+            return None
+        return self.kms_store.get(parts[4], parts[3], parts[5][4:])
+
+    # STS, IAM and the rest -------------------------------------------------------------------------
+    def sts_call(self, req: protocol.AwsRequest, principal: Principal) -> Response:
+        op = req.operation
+        if op == "GetCallerIdentity":
+            xml = self.sts.get_caller_identity(principal)
+            return protocol.query_response("sts", op, xml, req.request_id)
+        try:
+            if op == "AssumeRole":
+                xml, issued, request = self.sts.assume_role(principal, req.params)
+                response = {
+                    "assumedRoleUser": {"assumedRoleId": issued.user_id, "arn": issued.arn},
+                    "credentials": {"accessKeyId": issued.access_key},
+                }
+                for account in sorted({issued.account, principal.account}):
+                    self.trail.record(
+                        account,
+                        req.region,
+                        principal,
+                        "sts.amazonaws.com",
+                        "AssumeRole",
+                        request,
+                        response=response,
+                        resources=[issued.role_arn or ""],
+                        read_only=True,
+                        user_agent=req.user_agent,
+                        request_id=req.request_id,
+                    )
+            else:
+                xml, issued = self.sts.get_session_token(principal, req.params)
+                self.trail.record(
+                    principal.account,
+                    req.region,
+                    principal,
+                    "sts.amazonaws.com",
+                    op,
+                    {"durationSeconds": req.params.get("DurationSeconds")},
+                    read_only=True,
+                    user_agent=req.user_agent,
+                    request_id=req.request_id,
+                )
+        except AwsError as err:
+            self.trail.record(
+                principal.account,
+                req.region,
+                principal,
+                "sts.amazonaws.com",
+                op,
+                {k: v for k, v in req.params.items() if k in ("RoleArn", "RoleSessionName")},
+                error=err,
+                read_only=True,
+                user_agent=req.user_agent,
+                request_id=req.request_id,
+            )
+            raise
+        return protocol.query_response("sts", op, xml, req.request_id)
+
+    def record_other(
+        self, req: protocol.AwsRequest, principal: Principal, source: str, result: Any
+    ) -> None:
+        if is_mutation(req.operation) and not req.operation.startswith(("Describe", "Lookup")):
+            self.trail.record(
+                principal.account,
+                req.region if source.startswith("organizations") is False else "us-east-1",
+                principal,
+                source,
+                req.operation,
+                _plain_params(req.params),
+                read_only=False,
+                user_agent=req.user_agent,
+                request_id=req.request_id,
+            )
+
+    def forward(self, req: protocol.AwsRequest, principal: Principal) -> Response:
+        account = principal.account
+        headers = {k: v for k, v in req.http.headers.items() if k.lower() not in DROP_HEADERS}
+        path = req.http.full_path if req.http.query_string else req.http.path
+        aws_request = botocore.awsrequest.AWSRequest(
+            method=req.http.method, url=self.upstream.url + path, data=req.body, headers=headers
+        )
+        creds = botocore.credentials.Credentials(account, OPERATOR_SECRET)
+        botocore.auth.SigV4Auth(creds, req.service, req.region).add_auth(aws_request)
+        out_headers = dict(aws_request.headers.items())
+        out_headers["x-moto-account-id"] = account
+        status, resp_headers, body = self.upstream.send(
+            req.http.method, path, out_headers, req.body
+        )
+        if status < 300:
+            self.after_forward(req, principal, body)
+        headers_out = [(k, v) for k, v in resp_headers.items() if k.lower() not in HOP_HEADERS]
+        return Response(body, status=status, headers=headers_out)
+
+    def after_forward(self, req: protocol.AwsRequest, principal: Principal, body: bytes) -> None:
+        service, op = req.service, req.operation
+        if service == "iam":
+            if not is_mutation(op):
+                return
+            self.iam.invalidate()
+            text = body.decode("utf-8", "replace")
+            if op == "CreateAccessKey":
+                self._register_access_key(principal.account, text)
+            elif op == "DeleteAccessKey":
+                self.identities.forget(req.params.get("AccessKeyId", ""))
+            elif op == "DeleteUser":
+                self.identities.forget_user(principal.account, req.params.get("UserName", ""))
+            self.trail.record(
+                principal.account,
+                "us-east-1",
+                principal,
+                "iam.amazonaws.com",
+                op,
+                _plain_params(req.params),
+                read_only=False,
+                user_agent=req.user_agent,
+                request_id=req.request_id,
+            )
+        elif service == "ec2" and op.endswith(("VpcEndpoint", "VpcEndpoints")):
+            if op == "CreateVpcEndpoint":
+                match = VPCE_ID_RE.search(body.decode("utf-8", "replace"))
+                if match:
+                    self.authz.register_vpce(match.group(1), principal.account, req.region)
+            self.authz.invalidate_vpce()
+
+    def _register_access_key(self, account: str, text: str) -> None:
+        key = ACCESS_KEY_RE.search(text)
+        user = USER_NAME_RE.search(text)
+        if not key or not user:
+            return
+        info = self.iam.user(account, user.group(1))
+        arn = str(info["Arn"]) if info else f"arn:aws:iam::{account}:user/{user.group(1)}"
+        user_id = str(info["UserId"]) if info else ""
+        self.identities.register(
+            Principal(
+                account=account,
+                arn=arn,
+                kind="IAMUser",
+                access_key=key.group(1),
+                user_id=user_id,
+                user_name=user.group(1),
+            )
+        )
+
+
+def _plain_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k not in ("Action", "Version")}
+
+
+def _kms_response_elements(operation: str, result: dict[str, Any]) -> dict[str, Any] | None:
+    if operation in (
+        "Decrypt",
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyWithoutPlaintext",
+        "ReEncrypt",
+    ):
+        out = {
+            k[0].lower() + k[1:]: v
+            for k, v in result.items()
+            if k
+            in (
+                "KeyId",
+                "EncryptionAlgorithm",
+                "SourceKeyId",
+                "DestinationEncryptionAlgorithm",
+                "SourceEncryptionAlgorithm",
+            )
+        }
+        return out or None
+    if operation == "CreateKey":
+        meta = result.get("KeyMetadata", {})
+        return {"keyMetadata": {k[0].lower() + k[1:]: v for k, v in meta.items()}}
+    if operation == "CreateGrant":
+        return {"grantId": result.get("GrantId")}
+    if operation == "ScheduleKeyDeletion":
+        return {
+            "keyId": result.get("KeyId"),
+            "keyState": result.get("KeyState"),
+            "pendingWindowInDays": result.get("PendingWindowInDays"),
+        }
+    return None
+
+
+def operator_account(access_key: str) -> str | None:
+    return access_key if is_account_id(access_key) else None

@@ -1,0 +1,218 @@
+"""Grants: CreateGrant (with tokens and the per-key quota), ListGrants, RetireGrant, RevokeGrant."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from harness.lab.errors import AwsError, not_found, validation
+from harness.lab.kms.call import KmsCall
+from harness.lab.kms.model import Grant, new_grant_token, now
+from harness.lab.kms.service import KmsService
+
+GRANT_OPERATIONS = (
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "Sign",
+    "Verify",
+    "GetPublicKey",
+    "CreateGrant",
+    "RetireGrant",
+    "DescribeKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateMac",
+    "VerifyMac",
+    "DeriveSharedSecret",
+)
+PRINCIPAL_RE = re.compile(
+    r"^(arn:aws:(iam|sts)::\d{12}:(root|role/.+|user/.+|assumed-role/.+)|[a-z0-9.-]+\.amazonaws\.com)$"
+)
+QUOTA_MESSAGE = (
+    "The request was rejected because a quota was exceeded: grants per KMS key ({quota})."
+)
+
+
+def _check_principal(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not PRINCIPAL_RE.match(value):
+        raise validation(f"Invalid {field}: {value!r} is not a valid principal.")
+    return value
+
+
+def op_CreateGrant(svc: KmsService, call: KmsCall) -> dict[str, Any]:
+    p = call.params
+    grantee = _check_principal(p.get("GranteePrincipal"), "GranteePrincipal")
+    retiring = p.get("RetiringPrincipal")
+    if retiring is not None:
+        _check_principal(retiring, "RetiringPrincipal")
+    operations = p.get("Operations") or []
+    if not isinstance(operations, list) or not operations:
+        raise validation(
+            "1 validation error detected: Value null at 'operations' failed to satisfy constraint: Member must not be null"
+        )
+    for op in operations:
+        if op not in GRANT_OPERATIONS:
+            raise validation(
+                f"1 validation error detected: Value '[{op}]' at 'operations' failed to satisfy "
+                f"constraint: Member must satisfy constraint: [Member must satisfy enum value set: "
+                f"[{', '.join(GRANT_OPERATIONS)}]]"
+            )
+    constraints = p.get("Constraints") or None
+    tokens = svc.check_tokens(call)
+    ctx: dict[str, Any] = {
+        "kms:GranteePrincipal": grantee,
+        "kms:GrantOperations": list(operations),
+        "kms:GrantIsForAWSResource": bool(call.via_service),
+        "_grant_tokens": tokens,
+    }
+    if retiring:
+        ctx["kms:RetiringPrincipal"] = retiring
+    if constraints:
+        ctx["kms:GrantConstraintType"] = next(iter(constraints))
+        pairs = (
+            constraints.get("EncryptionContextEquals")
+            or constraints.get("EncryptionContextSubset")
+            or {}
+        )
+        for k, v in pairs.items():
+            ctx[f"kms:EncryptionContext:{k}"] = v
+        if pairs:
+            ctx["kms:EncryptionContextKeys"] = sorted(pairs)
+    key = svc.key_for(call, p.get("KeyId"), "kms:CreateGrant", ctx).key
+    if key.manager == "AWS" and not call.via_service:
+        raise AwsError("AccessDeniedException", "")
+    svc.dry_run(call)
+    name = str(p.get("Name") or "")
+    with svc.store.lock:
+        if name:
+            for grant in key.grants:
+                if (
+                    grant.name == name
+                    and grant.grantee == grantee
+                    and sorted(grant.operations) == sorted(operations)
+                    and grant.constraints == constraints
+                    and grant.retiring == retiring
+                ):
+                    return {"GrantToken": grant.token, "GrantId": grant.grant_id}
+        if len(key.grants) >= svc.controls.grant_quota:
+            raise AwsError(
+                "LimitExceededException", QUOTA_MESSAGE.format(quota=svc.controls.grant_quota)
+            )
+        grant_id = secrets.token_hex(32)
+        grant = Grant(
+            grant_id=grant_id,
+            key_arn=key.arn,
+            grantee=grantee,
+            operations=list(operations),
+            issuing_account=call.principal.account,
+            created=now(),
+            token=new_grant_token(grant_id),
+            name=name,
+            retiring=retiring,
+            constraints=constraints,
+        )
+        key.grants.append(grant)
+        svc.store.grant_tokens[grant.token] = grant
+    return {"GrantToken": grant.token, "GrantId": grant.grant_id}
+
+
+def op_ListGrants(svc: KmsService, call: KmsCall) -> dict[str, Any]:
+    svc.check_tokens(call)
+    key = svc.key_for(call, call.params.get("KeyId"), "kms:ListGrants", state_check=False).key
+    grant_id = call.params.get("GrantId")
+    grantee = call.params.get("GranteePrincipal")
+    with svc.store.lock:
+        grants = [
+            g.describe()
+            for g in key.grants
+            if (not grant_id or g.grant_id == grant_id) and (not grantee or g.grantee == grantee)
+        ]
+    from harness.lab.kms.lifecycle import _page
+
+    return _page(grants, call, "Grants")
+
+
+def op_ListRetirableGrants(svc: KmsService, call: KmsCall) -> dict[str, Any]:
+    retiring = call.params.get("RetiringPrincipal")
+    svc.authorize(call, None, "kms:ListRetirableGrants", {}, by_ciphertext=False)
+    with svc.store.lock:
+        grants = [
+            g.describe()
+            for k in svc.store.keys.values()
+            for g in k.grants
+            if g.retiring == retiring
+        ]
+    from harness.lab.kms.lifecycle import _page
+
+    return _page(grants, call, "Grants")
+
+
+def _remove(svc: KmsService, grant: Grant) -> None:
+    with svc.store.lock:
+        for key in svc.store.keys.values():
+            if key.arn == grant.key_arn and grant in key.grants:
+                key.grants.remove(grant)
+        svc.store.grant_tokens.pop(grant.token, None)
+
+
+def _may_retire(call: KmsCall, grant: Grant) -> bool:
+    names = {call.principal.arn}
+    if call.principal.role_arn:
+        names.add(call.principal.role_arn)
+    if grant.retiring and grant.retiring in names:
+        return True
+    return grant.grantee in names and "RetireGrant" in grant.operations
+
+
+def op_RetireGrant(svc: KmsService, call: KmsCall) -> dict[str, Any]:
+    token = call.params.get("GrantToken")
+    grant: Grant | None = None
+    if token:
+        grant = svc.store.grant_tokens.get(token)
+        if grant is None:
+            raise AwsError("InvalidGrantTokenException", "The grant token is invalid.")
+        call.resources.append(grant.key_arn)
+    else:
+        if not call.params.get("KeyId") or not call.params.get("GrantId"):
+            raise validation("Grant token OR (grant ID, key ID) must be specified")
+        key = (
+            svc.key_for(call, call.params.get("KeyId"), "kms:RetireGrant", state_check=False)
+            if call.principal.operator
+            else None
+        )
+        if key is None:
+            from harness.lab.kms.resolve import resolve
+
+            with svc.store.lock:
+                resolved = resolve(
+                    svc.store, call.principal.account, call.region, call.params["KeyId"]
+                )
+            call.resources.append(resolved.key.arn)
+            grants = resolved.key.grants
+        else:
+            grants = key.key.grants
+        grant = next((g for g in grants if g.grant_id == call.params.get("GrantId")), None)
+        if grant is None:
+            raise not_found(f"Grant ID {call.params.get('GrantId')} not found")
+    if not call.principal.operator and not _may_retire(call, grant):
+        with svc.store.lock:
+            key_obj = next((k for k in svc.store.keys.values() if k.arn == grant.key_arn), None)
+        if key_obj is not None:
+            svc.authorize(call, key_obj, "kms:RetireGrant", {}, by_ciphertext=False)
+    _remove(svc, grant)
+    return {}
+
+
+def op_RevokeGrant(svc: KmsService, call: KmsCall) -> dict[str, Any]:
+    key = svc.key_for(call, call.params.get("KeyId"), "kms:RevokeGrant", state_check=False).key
+    grant_id = call.params.get("GrantId")
+    grant = next((g for g in key.grants if g.grant_id == grant_id), None)
+    if grant is None:
+        raise not_found(f"Grant ID {grant_id} not found")
+    _remove(svc, grant)
+    return {}

@@ -1,0 +1,98 @@
+"""Which operations a key state allows, and AWS's exception and message when it does not.
+
+From the key-state table of the KMS Developer Guide
+(https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html).
+"""
+
+from __future__ import annotations
+
+from harness.lab.errors import AwsError
+
+CRYPTO_OPERATIONS = frozenset(
+    {
+        "Encrypt",
+        "Decrypt",
+        "ReEncrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "Sign",
+        "Verify",
+        "GenerateMac",
+        "VerifyMac",
+        "GetPublicKey",
+        "DeriveSharedSecret",
+        "CreateGrant",
+    }
+)
+# Operations that work in every key state.
+ANY_STATE = frozenset(
+    {
+        "DescribeKey",
+        "GetKeyPolicy",
+        "PutKeyPolicy",
+        "ListKeyPolicies",
+        "ListGrants",
+        "ListRetirableGrants",
+        "RetireGrant",
+        "RevokeGrant",
+        "ListResourceTags",
+        "GetKeyRotationStatus",
+        "ListKeyRotations",
+        "ListAliases",
+        "DeleteAlias",
+    }
+)
+STATE_WORDS = {
+    "Disabled": "disabled",
+    "PendingDeletion": "pending deletion",
+    "PendingImport": "pending import",
+    "Unavailable": "unavailable",
+    "Creating": "creating",
+    "Updating": "updating",
+    "PendingReplicaDeletion": "pending replica deletion",
+}
+
+
+def state_error(arn: str, state: str) -> AwsError:
+    if state == "Disabled":
+        return AwsError("DisabledException", f"{arn} is disabled.")
+    return AwsError("KMSInvalidStateException", f"{arn} is {STATE_WORDS.get(state, state)}.")
+
+
+def check(operation: str, arn: str, state: str) -> None:
+    """Raise AWS's error when `operation` is not allowed on a key in `state`."""
+    if state == "Enabled" or operation in ANY_STATE:
+        return
+    if operation in CRYPTO_OPERATIONS:
+        raise state_error(arn, state)
+    if state in ("Creating", "Updating", "PendingReplicaDeletion"):
+        raise state_error(arn, state)
+    if operation == "CancelKeyDeletion":
+        if state != "PendingDeletion":
+            raise AwsError("KMSInvalidStateException", f"{arn} is not pending deletion.")
+        return
+    if state == "PendingDeletion":
+        if operation in ("ImportKeyMaterial", "DeleteImportedKeyMaterial", "ReplicateKey"):
+            raise state_error(arn, state)
+        if operation not in ("GetParametersForImport",):
+            raise state_error(arn, state)
+        return
+    if state == "Disabled":
+        if operation in ("EnableKeyRotation", "DisableKeyRotation", "RotateKeyOnDemand"):
+            raise state_error(arn, state)
+        return
+    if (
+        state in ("PendingImport", "Unavailable")
+        and operation
+        in (
+            "EnableKey",
+            "DisableKey",
+            "EnableKeyRotation",
+            "DisableKeyRotation",
+            "RotateKeyOnDemand",
+        )
+        and not (state == "Unavailable" and operation in ("EnableKey", "DisableKey"))
+    ):
+        raise state_error(arn, state)

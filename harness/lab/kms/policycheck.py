@@ -1,0 +1,148 @@
+"""PutKeyPolicy / CreateKey / ReplicateKey policy validation as KMS does it (API_PutKeyPolicy.html):
+JSON syntax, principals that exist, the size limit and the lockout safety check."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from harness.lab.errors import AwsError
+
+# key-policy-overview.html "Key policy format": up to 32 KB (32,768 bytes).
+MAX_POLICY_BYTES = 32768
+INVALID_PRINCIPALS = "Policy contains a statement with one or more invalid principals."
+LOCKOUT = "The new key policy will not allow you to update the key policy in the future."
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+IAM_ARN_RE = re.compile(r"^arn:aws:(iam|sts)::(\d{12}):(.+)$")
+SERVICE_RE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
+
+
+def malformed(message: str) -> AwsError:
+    return AwsError("MalformedPolicyDocumentException", message)
+
+
+def parse_policy(text: Any) -> dict[str, Any]:
+    if not isinstance(text, str):
+        raise malformed("The policy is not a JSON string.")
+    if len(text.encode()) > MAX_POLICY_BYTES:
+        raise AwsError(
+            "LimitExceededException",
+            f"The key policy is {len(text.encode())} bytes, more than the maximum of "
+            f"{MAX_POLICY_BYTES} bytes.",
+        )
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise malformed("The policy document is not valid JSON.") from exc
+    if not isinstance(doc, dict):
+        raise malformed("The policy document must be a JSON object.")
+    statements = doc.get("Statement")
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list) or not statements:
+        raise malformed("The policy document must contain a Statement.")
+    for index, st in enumerate(statements):
+        if not isinstance(st, dict):
+            raise malformed(f"Statement {index} is not an object.")
+        if st.get("Effect") not in ("Allow", "Deny"):
+            raise malformed(f"Statement {index} has an invalid Effect.")
+        if "Principal" not in st and "NotPrincipal" not in st:
+            raise malformed(f"Statement {index} has no Principal.")
+    return doc
+
+
+def principals_of(statement: dict[str, Any]) -> list[str]:
+    value = statement.get("Principal", statement.get("NotPrincipal"))
+    if value == "*":
+        return ["*"]
+    out: list[str] = []
+    if isinstance(value, dict):
+        for kind, items in value.items():
+            items = items if isinstance(items, list) else [items]
+            for item in items:
+                out.append(f"{kind}:{item}")
+    return out
+
+
+def principal_valid(entry: str, exists: Callable[[str], bool]) -> bool:
+    kind, _, value = entry.partition(":")
+    if entry == "*":
+        return True
+    if kind == "Service":
+        return bool(SERVICE_RE.match(value))
+    if kind == "Federated":
+        return bool(value)
+    if kind == "CanonicalUser":
+        return bool(value)
+    if kind != "AWS":
+        return False
+    if value == "*" or ACCOUNT_RE.match(value):
+        return True
+    match = IAM_ARN_RE.match(value)
+    if match is None:
+        return False  # bare unique ids (AROA.../AIDA...) of deleted principals are invalid
+    resource = match.group(3)
+    if "*" in resource or "?" in resource:
+        return False
+    if resource == "root":
+        return True
+    return exists(value)
+
+
+def validate_key_policy(
+    text: Any,
+    principal: Any,
+    account: str,
+    bypass: bool,
+    exists: Callable[[str], bool],
+    lockout_allows: Callable[[Any, dict[str, Any], str], bool],
+) -> dict[str, Any]:
+    doc = parse_policy(text)
+    statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
+    for st in statements:
+        for entry in principals_of(st):
+            if not principal_valid(entry, exists):
+                raise malformed(INVALID_PRINCIPALS)
+    if not bypass and not lockout_allows(principal, doc, account):
+        raise malformed(LOCKOUT)
+    return doc
+
+
+def _matches_action(patterns: Any, action: str) -> bool:
+    items = patterns if isinstance(patterns, list) else [patterns]
+    for p in items:
+        if not isinstance(p, str):
+            continue
+        regex = "^" + re.escape(p.lower()).replace(r"\*", ".*").replace(r"\?", ".") + "$"
+        if re.match(regex, action.lower()):
+            return True
+    return False
+
+
+def root_can_update(doc: dict[str, Any], account: str) -> bool:
+    """Whether the account (its root and IAM administrators) keeps kms:PutKeyPolicy."""
+    statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
+    allowed = False
+    for st in statements:
+        entries = principals_of(st)
+        names_account = any(
+            e in ("*", "AWS:*", f"AWS:{account}", f"AWS:arn:aws:iam::{account}:root")
+            for e in entries
+        )
+        if not names_account or "NotPrincipal" in st:
+            continue
+        if "Action" in st and _matches_action(st["Action"], "kms:PutKeyPolicy"):
+            if st["Effect"] == "Deny" and "Condition" not in st:
+                return False
+            if st["Effect"] == "Allow" and "Condition" not in st:
+                allowed = True
+        if (
+            "NotAction" in st
+            and not _matches_action(st["NotAction"], "kms:PutKeyPolicy")
+            and st["Effect"] == "Allow"
+            and "Condition" not in st
+        ):
+            allowed = True
+    return allowed

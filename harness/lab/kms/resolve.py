@@ -1,0 +1,170 @@
+"""Key resolution as AWS does it: ids and alias names in the caller's account and Region,
+ARNs in the owning account, with AWS's NotFound shapes for the wrong Region or account."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from harness.lab.errors import AwsError, not_found
+from harness.lab.kms.crypto import Material
+from harness.lab.kms.model import Alias, Key, KmsStore, alias_arn, key_arn
+
+KEY_ID_RE = re.compile(
+    r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
+)
+AWS_MANAGED_SERVICES = {
+    "s3",
+    "ebs",
+    "rds",
+    "lambda",
+    "ssm",
+    "secretsmanager",
+    "dynamodb",
+    "sns",
+    "sqs",
+    "backup",
+    "kinesis",
+    "logs",
+    "elasticfilesystem",
+    "redshift",
+    "glue",
+    "acm",
+}
+
+
+class Resolved:
+    """A resolved key and how the caller named it."""
+
+    def __init__(self, key: Key, given: str, alias: str | None) -> None:
+        self.key = key
+        self.given = given
+        self.alias = alias
+
+
+def parse_arn(arn: str) -> tuple[str, str, str] | None:
+    """(region, account, resource) of a KMS ARN, or None."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "kms":
+        return None
+    return parts[3], parts[4], parts[5]
+
+
+def resolve(store: KmsStore, account: str, region: str, given: str) -> Resolved:
+    """Find the key `given` names for a caller in `account` calling `region`."""
+    if not given:
+        raise AwsError(
+            "ValidationException",
+            "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: "
+            "Member must not be null",
+        )
+    if given.startswith("arn:"):
+        parsed = parse_arn(given)
+        if parsed is None:
+            raise not_found(f"Invalid arn {given}")
+        arn_region, owner, resource = parsed
+        if arn_region != region:
+            raise not_found(f"Invalid arn {arn_region}")
+        if resource.startswith("key/"):
+            key = store.get(owner, region, resource[4:])
+            if key is None:
+                raise not_found(f"Key '{given}' does not exist")
+            return Resolved(key, given, None)
+        if resource.startswith("alias/"):
+            return _by_alias(store, owner, region, resource, given)
+        raise not_found(f"Invalid arn {given}")
+    if given.startswith("alias/"):
+        return _by_alias(store, account, region, given, given)
+    if not KEY_ID_RE.match(given):
+        raise not_found(f"Invalid keyId '{given}'")
+    key = store.get(account, region, given)
+    if key is None:
+        raise not_found(f"Key '{key_arn(region, account, given)}' does not exist")
+    return Resolved(key, given, None)
+
+
+def _by_alias(store: KmsStore, account: str, region: str, name: str, given: str) -> Resolved:
+    alias = store.aliases.get((account, region, name))
+    if alias is None and name.startswith("alias/aws/") and name[10:] in AWS_MANAGED_SERVICES:
+        alias = create_aws_managed(store, account, region, name[10:])
+    if alias is None:
+        raise not_found(f"Alias {alias_arn(region, account, name)} is not found.")
+    key = store.get(account, region, alias.target)
+    if key is None:
+        raise not_found(f"Alias {alias_arn(region, account, name)} is not found.")
+    return Resolved(key, given, name)
+
+
+def create_aws_managed(store: KmsStore, account: str, region: str, service: str) -> Alias:
+    """AWS creates an AWS managed key the first time it is referenced; so does the lab."""
+    import uuid
+
+    key = Key(
+        account=account,
+        region=region,
+        key_id=str(uuid.uuid4()),
+        spec="SYMMETRIC_DEFAULT",
+        usage="ENCRYPT_DECRYPT",
+        origin="AWS_KMS",
+        material=Material.generate("SYMMETRIC_DEFAULT"),
+        description=f"Default key that protects my {service} data when no other key is defined",
+        manager="AWS",
+        rotation_enabled=True,
+    )
+    key.policy = json.dumps(aws_managed_policy(account, region, service))
+    store.add_key(key)
+    alias = Alias(f"alias/aws/{service}", key.key_id)
+    store.aliases[(account, region, alias.name)] = alias
+    return alias
+
+
+def aws_managed_policy(account: str, region: str, service: str) -> dict[str, object]:
+    via = f"{service}.{region}.amazonaws.com"
+    return {
+        "Version": "2012-10-17",
+        "Id": f"auto-{service}-2",
+        "Statement": [
+            {
+                "Sid": f"Allow access through {service} for all principals in the account that "
+                f"are authorized to use {service}",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:CreateGrant",
+                    "kms:DescribeKey",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"kms:CallerAccount": account, "kms:ViaService": via}
+                },
+            },
+            {
+                "Sid": "Allow direct access to key metadata to the account",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": ["kms:Describe*", "kms:Get*", "kms:List*"],
+                "Resource": "*",
+            },
+        ],
+    }
+
+
+def default_policy(account: str) -> dict[str, object]:
+    """The default key policy KMS gives a key created without one (key-policy-default.html)."""
+    return {
+        "Version": "2012-10-17",
+        "Id": "key-default-1",
+        "Statement": [
+            {
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }

@@ -1,0 +1,96 @@
+"""LabServer: the lab endpoint on 127.0.0.1 in a background thread of this process."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import threading
+from types import TracebackType
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from harness.errors import UsageError
+from harness.lab.gateway import Lab
+from harness.lab.upstream import Upstream, make_upstream
+
+LOOPBACK = "127.0.0.1"
+
+
+class QuietHandler(WSGIRequestHandler):
+    """Keep-alive connections (boto3 reuses them) and no access log on stderr."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        if type == "error":
+            logging.getLogger("kmslab.lab").debug(message, *args)
+
+
+class LabServer:
+    """The lab endpoint. `upstream` is "moto" (embedded), "localstack" or an http:// URL."""
+
+    def __init__(self, upstream: str | Upstream = "moto", port: int = 0) -> None:
+        self.upstream = make_upstream(upstream) if isinstance(upstream, str) else upstream
+        self.port = port
+        self.lab: Lab | None = None
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint(self) -> str:
+        if self._server is None:
+            raise RuntimeError("LabServer is not started")
+        return f"http://{LOOPBACK}:{self._server.server_port}"
+
+    def start(self) -> LabServer:
+        self.upstream.start()
+        lab = Lab(self.upstream)
+        try:
+            server = make_server(
+                LOOPBACK, self.port, lab, threaded=True, request_handler=QuietHandler
+            )
+        except OSError as exc:
+            self.upstream.stop()
+            if exc.errno == errno.EADDRINUSE or "in use" in str(exc).lower():
+                raise UsageError(
+                    f"port {self.port} on {LOOPBACK} is already in use (choose --port)"
+                ) from exc
+            raise UsageError(f"cannot listen on {LOOPBACK}:{self.port}: {exc}") from exc
+        server.daemon_threads = True  # type: ignore[attr-defined]
+        self._server = server
+        self.lab = lab
+        lab.endpoint = self.endpoint
+        self._thread = threading.Thread(target=server.serve_forever, name="kmslab-lab", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Block until stop() (or Ctrl-C in the caller)."""
+        if self._thread is not None:
+            while self._thread.is_alive():
+                self._thread.join(0.5)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        self.upstream.stop()
+
+    def __enter__(self) -> LabServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
