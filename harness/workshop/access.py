@@ -1,0 +1,237 @@
+"""The two kinds of credentials a participant gets, both issued by the lab.
+
+- investigator: read-only. Its IAM policy is the evidence collectors' least-privilege
+  policy (`harness.evidence.investigator_policy`) plus the reads a person at a terminal
+  also uses (ListKeys, CloudTrail and Logs browsing), and nothing that changes anything.
+- fixer: may change the exercise's setup, and only inside the participant's own accounts.
+
+Both are roles in each of the participant's accounts, assumed with STS AssumeRole, never
+the operator credentials. A key policy without the account's root statement does not let
+IAM policies work (key-policy-default.html), so keys with their own policy also get the two
+statements a real key carries for its auditors and administrators.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from harness.evidence import investigator_policy
+from harness.scenarios.model import Scenario
+
+INVESTIGATOR_ROLE = "kmslab-workshop-investigator"
+FIXER_ROLE = "kmslab-workshop-fixer"
+SESSION_SECONDS = 43200  # a workshop day; the AssumeRole maximum (API_AssumeRole.html)
+READ_VERBS = ("Describe", "Get", "List", "Lookup", "Filter")
+
+# Reads a person uses that the collectors do not declare.
+EXTRA_READS = (
+    "kms:ListKeys",
+    "kms:ListResourceTags",
+    "kms:ListRetirableGrants",
+    "kms:GetPublicKey",
+    "iam:ListRoles",
+    "iam:ListUsers",
+    "iam:ListPolicies",
+    "iam:ListAttachedRolePolicies",
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:GetEventSelectors",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:GetLogEvents",
+    "ec2:DescribeVpcs",
+)
+
+# The key administrators' actions of the default key policy (key-policy-default.html,
+# "Allows key administrators to administer the KMS key"): everything but cryptography.
+KEY_ADMIN_ACTIONS = [
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+]
+KEY_READ_ACTIONS = [
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+]
+IAM_RESOURCE_KINDS = ("role", "user", "group", "policy", "instance-profile")
+INVESTIGATOR_SID = "KmslabWorkshopInvestigator"
+ADMIN_SID = "KmslabWorkshopKeyAdministrator"
+
+
+def role_arn(account_id: str, role: str) -> str:
+    return f"arn:aws:iam::{account_id}:role/{role}"
+
+
+def is_read_action(action: str) -> bool:
+    _, _, name = action.partition(":")
+    return name.startswith(READ_VERBS)
+
+
+def investigator_identity_policy() -> dict[str, Any]:
+    actions = set(EXTRA_READS)
+    for statement in investigator_policy()["Statement"]:
+        listed = statement["Action"]
+        actions |= {listed} if isinstance(listed, str) else set(listed)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "KmslabWorkshopReadOnly",
+                "Effect": "Allow",
+                "Action": sorted(actions),
+                "Resource": "*",
+            }
+        ],
+    }
+
+
+def fixer_identity_policy(account_id: str) -> dict[str, Any]:
+    """Change anything of KMS and IAM, but only resources of `account_id`."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ChangeThisAccountsKeysAndIam",
+                "Effect": "Allow",
+                "Action": ["kms:*", "iam:*"],
+                "Resource": [f"arn:aws:kms:*:{account_id}:*"]
+                + [f"arn:aws:iam::{account_id}:{kind}/*" for kind in IAM_RESOURCE_KINDS],
+            },
+            {
+                # These actions take no resource ARN (their Resource element must be "*").
+                "Sid": "AccountWideKmsCalls",
+                "Effect": "Allow",
+                "Action": ["kms:CreateKey", "kms:ListKeys", "kms:ListAliases"],
+                "Resource": "*",
+            },
+            investigator_identity_policy()["Statement"][0] | {"Sid": "ReadEverything"},
+        ],
+    }
+
+
+def workshop_key_statements(account_ids: list[str]) -> list[dict[str, Any]]:
+    """What the space's investigators and fixers need in a key policy of their own."""
+    return [
+        {
+            "Sid": INVESTIGATOR_SID,
+            "Effect": "Allow",
+            "Principal": {"AWS": [role_arn(a, INVESTIGATOR_ROLE) for a in account_ids]},
+            "Action": list(KEY_READ_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            "Sid": ADMIN_SID,
+            "Effect": "Allow",
+            "Principal": {"AWS": [role_arn(a, FIXER_ROLE) for a in account_ids]},
+            "Action": list(KEY_ADMIN_ACTIONS),
+            "Resource": "*",
+        },
+    ]
+
+
+def _with_statements(policy: dict[str, Any], extra: list[dict[str, Any]]) -> dict[str, Any]:
+    out = copy.deepcopy(policy)
+    current = out.get("Statement", [])
+    statements = list(current) if isinstance(current, list) else [current]
+    out["Statement"] = statements + copy.deepcopy(extra)
+    return out
+
+
+def with_workshop_access(scenario: Scenario, account_ids: list[str]) -> Scenario:
+    """The scenario whose own key policies (setup and fix) also admit the workshop roles."""
+    raw = copy.deepcopy(scenario.raw)
+    extra = workshop_key_statements(account_ids)
+    for section in (raw.get("setup", {}), raw.get("fix", {}).get("setup", {})):
+        for key in (section.get("keys") or {}).values():
+            if isinstance(key, dict) and isinstance(key.get("policy"), dict):
+                key["policy"] = _with_statements(key["policy"], extra)
+            for replica in (key.get("replicas") or {}).values() if isinstance(key, dict) else []:
+                if isinstance(replica, dict) and isinstance(replica.get("policy"), dict):
+                    replica["policy"] = _with_statements(replica["policy"], extra)
+    return Scenario(raw, scenario.path)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Credentials the lab issued for one role in one account."""
+
+    role: str
+    account: str
+    account_name: str
+    arn: str
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+
+    def to_dict(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> Credentials:
+        return cls(**data)
+
+
+def trust_policy(account_id: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+
+
+def create_roles(iam: Any, account_id: str) -> None:
+    """The investigator and fixer roles of one account (before the keys that name them)."""
+    policies = {
+        INVESTIGATOR_ROLE: investigator_identity_policy(),
+        FIXER_ROLE: fixer_identity_policy(account_id),
+    }
+    for role, policy in policies.items():
+        iam.create_role(
+            RoleName=role,
+            AssumeRolePolicyDocument=trust_policy(account_id),
+            Description="kmslab workshop participant access",
+            MaxSessionDuration=SESSION_SECONDS,
+        )
+        iam.put_role_policy(RoleName=role, PolicyName="access", PolicyDocument=json.dumps(policy))
+
+
+def issue(sts: Any, account_id: str, account_name: str, role: str, session: str) -> Credentials:
+    """AssumeRole into a workshop role as the account's operator."""
+    arn = role_arn(account_id, role)
+    creds = sts.assume_role(RoleArn=arn, RoleSessionName=session, DurationSeconds=SESSION_SECONDS)[
+        "Credentials"
+    ]
+    return Credentials(
+        role=role,
+        account=account_id,
+        account_name=account_name,
+        arn=f"arn:aws:sts::{account_id}:assumed-role/{role}/{session}",
+        access_key_id=creds["AccessKeyId"],
+        secret_access_key=creds["SecretAccessKey"],
+        session_token=creds["SessionToken"],
+    )

@@ -1,0 +1,418 @@
+"""A workshop room: participants start exercises on one shared lab, ask for hints, check fixes.
+
+Every participant's exercise lives in a space of its own (fresh lab accounts, see
+`spaces`), is provisioned by the scenarios' native provisioner as those accounts'
+operators, and is handed over with lab-issued credentials only (see `access`).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import botocore.exceptions
+
+from harness.aws import endpoint_errors
+from harness.errors import KmslabError, UsageError
+from harness.paths import state_dir
+from harness.scenarios.call import issue_credentials, make_call
+from harness.scenarios.model import Scenario
+from harness.scenarios.native import NativeProvisioner, lab_targets
+from harness.scenarios.refs import Resolved, substitute
+from harness.workshop import access
+from harness.workshop.exercises import Exercise, find_exercise
+from harness.workshop.legitimacy import Rejection, analyse
+from harness.workshop.spaces import OUTSIDER_ACCOUNT, map_scenario
+from harness.workshop.store import WorkshopStore
+from harness.workshop.views import actual_view, intended_view
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+PARTICIPANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@=,+-]{0,31}$")
+
+
+def check_participant(name: str | None) -> str:
+    if not name:
+        raise UsageError("name the participant with --participant NAME or KMSLAB_PARTICIPANT")
+    if not PARTICIPANT_RE.match(name):
+        raise UsageError(
+            f"participant name {name!r} must be 1-32 letters, digits or _.@=,+- "
+            "(it becomes part of an STS session name)"
+        )
+    return name
+
+
+@contextlib.contextmanager
+def lab_errors(what: str) -> Iterator[None]:
+    """Unreachable lab: exit 3; the lab refusing a provisioning call: one line, exit 1."""
+    with endpoint_errors(what):
+        try:
+            yield
+        except botocore.exceptions.ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise KmslabError(
+                f"{what}: the lab refused {exc.operation_name}: {error.get('Code')}: "
+                f"{error.get('Message')}"
+            ) from exc
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def resolved_to_dict(resolved: Resolved) -> dict[str, Any]:
+    data = dataclasses.asdict(resolved)
+    data["ciphertext"] = {k: base64.b64encode(v).decode() for k, v in resolved.ciphertext.items()}
+    return data
+
+
+def resolved_from_dict(data: dict[str, Any]) -> Resolved:
+    values = dict(data)
+    values["ciphertext"] = {k: base64.b64decode(v) for k, v in data.get("ciphertext", {}).items()}
+    return Resolved(**values)
+
+
+def cli_error(operation: str, code: str | None, message: str | None) -> str:
+    """The AWS CLI's one-line rendering of a service error."""
+    return f"An error occurred ({code}) when calling the {operation} operation: {message or ''}"
+
+
+def kebab(operation: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", operation).lower()
+
+
+def cli_command(call: dict[str, Any], resolved: Resolved, files: dict[str, Path]) -> str:
+    """The application's call, written as the AWS CLI command that makes it."""
+    parts = ["aws", "kms", kebab(call["operation"])]
+    op = call["operation"]
+    if call.get("key"):
+        key = resolved.key_ref(str(substitute(call["key"], resolved)))
+        parts += ["--source-key-id" if op == "ReEncrypt" else "--key-id", key]
+    if call.get("ciphertext"):
+        parts += ["--ciphertext-blob", f"fileb://{files[call['ciphertext']['data']]}"]
+    context = call.get("encryption_context") or {}
+    if context and op not in ("DescribeKey", "CreateGrant"):
+        flag = "--source-encryption-context" if op == "ReEncrypt" else "--encryption-context"
+        parts += [flag, ",".join(f"{k}={v}" for k, v in context.items())]
+    if op == "Encrypt":
+        parts += ["--plaintext", "fileb://<(printf kmslab)"]
+    elif op.startswith("GenerateDataKey"):
+        parts += ["--key-spec", "AES_256"]
+    elif op == "ReEncrypt":
+        dest = resolved.key_ref(
+            str(substitute(call.get("destination_key") or call["key"], resolved))
+        )
+        parts += ["--destination-key-id", dest]
+    elif op == "CreateGrant":
+        parts += [
+            "--grantee-principal",
+            resolved.caller.get("arn", "<caller>"),
+            "--operations",
+            "Decrypt",
+        ]
+    return " ".join(parts)
+
+
+class Room:
+    """The workshop operations; state in a `WorkshopStore`, exercises from the catalog."""
+
+    def __init__(
+        self,
+        endpoint: str = DEFAULT_ENDPOINT,
+        *,
+        store: WorkshopStore | None = None,
+        catalog_root: Path | None = None,
+        workdir: Path | None = None,
+    ) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self.store = store or WorkshopStore()
+        self.catalog_root = catalog_root
+        self.workdir = workdir or state_dir() / "workshop" / "participants"
+
+    # -- scenario plumbing ------------------------------------------------------------------
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        return find_exercise(exercise_id, self.catalog_root)
+
+    def scenarios(
+        self, exercise: Exercise, space: int
+    ) -> tuple[Scenario, Scenario, dict[str, str]]:
+        """(what the participant gets, what the fix intends, logical account -> id)."""
+        mapped, accounts = map_scenario(exercise.scenario, space)
+        live = access.with_workshop_access(mapped, list(accounts.values()))
+        return live, live.fixed(), accounts
+
+    def provisioner(self, endpoint: str) -> NativeProvisioner:
+        provisioner = NativeProvisioner(lab_targets(endpoint))
+
+        def set_controls(update: dict[str, Any]) -> None:
+            from harness.lab import LabClient
+
+            LabClient(endpoint).set_controls(update)
+
+        provisioner.on_controls = set_controls
+        return provisioner
+
+    def record(self, participant: str, exercise_id: str | None = None) -> dict[str, Any]:
+        state = self.store.participant(participant)
+        if not state or not state.get("current"):
+            raise UsageError(
+                f"participant {participant!r} has not started an exercise "
+                "(kmslab workshop start ID)"
+            )
+        wanted = exercise_id or state["current"]
+        record: dict[str, Any] | None = state["exercises"].get(wanted)
+        if record is None:
+            raise UsageError(f"participant {participant!r} has not started exercise {wanted!r}")
+        return record
+
+    def _save(self, participant: str, record: dict[str, Any], *, current: bool = True) -> None:
+        with self.store.transaction() as data:
+            state = data["participants"].setdefault(participant, {"exercises": {}})
+            state["exercises"][record["exercise"]] = record
+            if current:
+                state["current"] = record["exercise"]
+
+    # -- start / reset ----------------------------------------------------------------------
+
+    def start(self, participant: str, exercise_id: str, *, fresh: bool = False) -> dict[str, Any]:
+        """Provision the exercise in a new space (or return the one already started)."""
+        participant = check_participant(participant)
+        exercise = self.exercise(exercise_id)
+        existing = (self.store.participant(participant) or {}).get("exercises", {})
+        previous = existing.get(exercise.id)
+        if previous is not None and not fresh:
+            self._save(participant, previous)
+            return previous
+        space = self.store.allocate_space()
+        live, _, accounts = self.scenarios(exercise, space)
+        with lab_errors(f"workshop start at {self.endpoint}"):
+            record = self._provision(participant, exercise, live, accounts, space)
+        if previous is not None:
+            record["hints_used"] = previous.get("hints_used", 0)
+            record["solution_shown"] = previous.get("solution_shown", False)
+            record["checks"] = previous.get("checks", [])
+            record["resets"] = previous.get("resets", 0) + 1
+        self._save(participant, record)
+        return record
+
+    def reset(self, participant: str, exercise_id: str | None = None) -> dict[str, Any]:
+        """Start the exercise over in a fresh space; hints seen stay seen."""
+        record = self.record(check_participant(participant), exercise_id)
+        return self.start(participant, record["exercise"], fresh=True)
+
+    def _provision(
+        self,
+        participant: str,
+        exercise: Exercise,
+        live: Scenario,
+        accounts: dict[str, str],
+        space: int,
+    ) -> dict[str, Any]:
+        provisioner = self.provisioner(self.endpoint)
+        region = live.setup["region"]
+        for account_id in accounts.values():
+            access.create_roles(provisioner.client("iam", account_id, region), account_id)
+        resolved = provisioner.provision(live.setup)
+        caller = issue_credentials(provisioner, live.call, live.setup, resolved)
+        outcome = make_call(caller, live.call, resolved)
+        files = self._ciphertext_files(participant, exercise.id, resolved)
+        credentials: dict[str, dict[str, dict[str, str]]] = {"investigator": {}, "fixer": {}}
+        for name, account_id in accounts.items():
+            sts = provisioner.client("sts", account_id, region)
+            for role, title in (
+                (access.INVESTIGATOR_ROLE, "investigator"),
+                (access.FIXER_ROLE, "fixer"),
+            ):
+                creds = access.issue(sts, account_id, name, role, f"{participant}-{title}"[:64])
+                credentials[title][name] = creds.to_dict()
+        return {
+            "participant": participant,
+            "exercise": exercise.id,
+            "title": exercise.title,
+            "space": space,
+            "accounts": accounts,
+            "caller_account": resolved.principal[live.call["principal"]]["account"],
+            "endpoint": self.endpoint,
+            "region": region,
+            "started_at": now(),
+            "resets": 0,
+            "hints_used": 0,
+            "hints_total": len(exercise.hints),
+            "solution_shown": False,
+            "story": exercise.story,
+            "failing_call": {
+                "principal": caller.arn,
+                "command": cli_command(live.call, resolved, files),
+                "ok": outcome.ok,
+                "code": outcome.code,
+                "message": outcome.message,
+                "error": None
+                if outcome.ok
+                else cli_error(live.call["operation"], outcome.code, outcome.message),
+            },
+            "files": {k: str(v) for k, v in files.items()},
+            "credentials": credentials,
+            "resolved": resolved_to_dict(resolved),
+            "checks": [],
+            "result": "started",
+        }
+
+    def _ciphertext_files(
+        self, participant: str, exercise_id: str, resolved: Resolved
+    ) -> dict[str, Path]:
+        folder = self.workdir / participant / exercise_id
+        folder.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for name, blob in resolved.ciphertext.items():
+            path = folder / f"{name}.bin"
+            path.write_bytes(blob)
+            files[name] = path
+        return files
+
+    # -- hints and solution -----------------------------------------------------------------
+
+    def hint(self, participant: str, exercise_id: str | None = None) -> dict[str, Any]:
+        """The next hint (the last one again once all are shown)."""
+        participant = check_participant(participant)
+        record = self.record(participant, exercise_id)
+        hints = self.exercise(record["exercise"]).hints
+        if not hints:
+            raise UsageError(f"exercise {record['exercise']!r} has no hints")
+        with self.store.transaction() as data:
+            stored = data["participants"][participant]["exercises"][record["exercise"]]
+            used = min(int(stored.get("hints_used", 0)) + 1, len(hints))
+            stored["hints_used"] = used
+        return {
+            "exercise": record["exercise"],
+            "number": used,
+            "total": len(hints),
+            "hint": hints[used - 1],
+            "more": used < len(hints),
+        }
+
+    def solution(self, participant: str, exercise_id: str | None = None) -> dict[str, Any]:
+        """The fix and why; the facilitator sees that it was shown."""
+        participant = check_participant(participant)
+        record = self.record(participant, exercise_id)
+        exercise = self.exercise(record["exercise"])
+        with self.store.transaction() as data:
+            data["participants"][participant]["exercises"][record["exercise"]]["solution_shown"] = (
+                True
+            )
+        live, intended, _ = self.scenarios(exercise, int(record["space"]))
+        resolved = resolved_from_dict(record["resolved"])
+        return solution_of(exercise, live, intended, resolved)
+
+    # -- check ------------------------------------------------------------------------------
+
+    def check(self, participant: str, exercise_id: str | None = None) -> dict[str, Any]:
+        """Call again as the affected principal; pass only if it succeeds and the fix is legitimate."""
+        participant = check_participant(participant)
+        record = self.record(participant, exercise_id)
+        exercise = self.exercise(record["exercise"])
+        live, intended, accounts = self.scenarios(exercise, int(record["space"]))
+        resolved = resolved_from_dict(record["resolved"])
+        endpoint = record["endpoint"]
+        provisioner = self.provisioner(endpoint)
+        reasons: list[Rejection] = []
+        with lab_errors(f"workshop check at {endpoint}"):
+            caller = issue_credentials(provisioner, live.call, live.setup, resolved)
+            outcome = make_call(caller, live.call, resolved)
+            if outcome.ok:
+                try:
+                    actual = actual_view(intended, provisioner, resolved)
+                except botocore.exceptions.ClientError as exc:
+                    error = exc.response.get("Error", {})
+                    reasons.append(
+                        Rejection(
+                            "SETUP_UNREADABLE",
+                            f"the setup could not be read after the fix: {error.get('Code')}: "
+                            f"{error.get('Message')}",
+                        )
+                    )
+                else:
+                    reasons = analyse(
+                        intended_view(intended, provisioner, resolved),
+                        actual,
+                        affected=resolved.principal[live.call["principal"]]["arn"],
+                        space_accounts=list(accounts.values()),
+                        outsider_account=OUTSIDER_ACCOUNT,
+                        call_action=f"kms:{live.call['operation']}",
+                    )
+        result = "failed" if not outcome.ok else "rejected" if reasons else "passed"
+        entry = {
+            "at": now(),
+            "result": result,
+            "call": {
+                "ok": outcome.ok,
+                "code": outcome.code,
+                "message": outcome.message,
+                "error": None
+                if outcome.ok
+                else cli_error(live.call["operation"], outcome.code, outcome.message),
+            },
+            "reasons": [r.to_dict() for r in reasons],
+        }
+        with self.store.transaction() as data:
+            stored = data["participants"][participant]["exercises"][record["exercise"]]
+            stored.setdefault("checks", []).append(entry)
+            stored["result"] = result
+        return {"exercise": record["exercise"], "participant": participant, **entry}
+
+    # -- facilitator ------------------------------------------------------------------------
+
+    def status(self) -> list[dict[str, Any]]:
+        """One row per participant and exercise started."""
+        rows = []
+        for name, state in sorted(self.store.load()["participants"].items()):
+            for exercise_id, record in sorted(state.get("exercises", {}).items()):
+                checks = record.get("checks", [])
+                last = checks[-1] if checks else None
+                rows.append(
+                    {
+                        "participant": name,
+                        "exercise": exercise_id,
+                        "current": state.get("current") == exercise_id,
+                        "accounts": record.get("accounts", {}),
+                        "started_at": record.get("started_at"),
+                        "resets": record.get("resets", 0),
+                        "hints_used": record.get("hints_used", 0),
+                        "hints_total": record.get("hints_total", 0),
+                        "solution_shown": bool(record.get("solution_shown")),
+                        "checks": len(checks),
+                        "result": record.get("result", "started"),
+                        "reasons": [r["code"] for r in (last or {}).get("reasons", [])],
+                    }
+                )
+        return rows
+
+
+def solution_of(
+    exercise: Exercise, live: Scenario, intended: Scenario, resolved: Resolved
+) -> dict[str, Any]:
+    """The fix (summary, what changes in the participant's names) and why."""
+    from harness.workshop.handouts import finding_title
+
+    patch = live.raw.get("fix", {}).get("setup") or {}
+    return {
+        "exercise": exercise.id,
+        "summary": str(exercise.scenario.fix["summary"]),
+        "changes": substitute_safely(patch, resolved),
+        "finding": exercise.scenario.expected_finding,
+        "why": finding_title(exercise.scenario.expected_finding),
+        "runbook_step": exercise.scenario.runbook_step,
+        "sources": list(exercise.scenario.raw.get("sources", [])),
+    }
+
+
+def substitute_safely(value: Any, resolved: Resolved) -> Any:
+    try:
+        return substitute(value, resolved)
+    except UsageError:
+        return value
