@@ -66,18 +66,19 @@ def run_collection(
 ) -> CollectionResult:
     opts = options or CollectOptions()
     started = time.monotonic()
+    started_at = time.time()
     region = req.region or target.resolved_region()
     key_ref = req.key_ref
     log = CallLog(opts.client_hook, max_attempts=opts.max_attempts)
     investigator = Credentials("investigator", target)
-    investigator.account = _whoami(log, investigator, region)
+    investigator.account, investigator_arn = _whoami(log, investigator, region)
     key_account = key_ref.account or req.key_account or investigator.account
     key_side: Credentials | None = investigator
     if key_account and investigator.account and key_account != investigator.account:
         key_side = None
         if key_target is not None:
             key_side = Credentials("key-account", key_target)
-            key_side.account = _whoami(log, key_side, key_ref.region or region)
+            key_side.account, _ = _whoami(log, key_side, key_ref.region or region)
     fanout = ThreadPoolExecutor(max_workers=opts.workers * 2, thread_name_prefix="kmslab-fanout")
     outer = ThreadPoolExecutor(max_workers=opts.workers, thread_name_prefix="kmslab-collect")
     inv = Investigation(
@@ -93,6 +94,8 @@ def run_collection(
         fanout=fanout,
         deadline=started + opts.timeout,
         lookback_seconds=opts.lookback_hours * 3600,
+        started_at=started_at,
+        investigator_arn=investigator_arn,
     )
     status: dict[str, str] = {}
     try:
@@ -129,11 +132,13 @@ def run_collection(
     return CollectionResult(bundle, list(log.stats.operations), log.stats.http_requests, seconds)
 
 
-def _whoami(log: CallLog, creds: Credentials, region: str) -> str | None:
+def _whoami(log: CallLog, creds: Credentials, region: str) -> tuple[str | None, str | None]:
+    """The account and ARN the credentials act as; unreachable endpoints end the run (exit 3)."""
     with endpoint_errors("kmslab collect"):
         identity = log.call(creds, "sts", "GetCallerIdentity", region, raise_unreachable=True)
     account = (identity or {}).get("Account")
-    return str(account) if account else None
+    arn = (identity or {}).get("Arn")
+    return (str(account) if account else None), (str(arn) if arn else None)
 
 
 def _outcomes(running: dict[str, Future[None]], by_name: dict[str, Collector]) -> dict[str, str]:

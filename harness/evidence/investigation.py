@@ -33,6 +33,8 @@ class Investigation:
     fanout: ThreadPoolExecutor
     deadline: float
     lookback_seconds: float
+    started_at: float = field(default_factory=time.time)  # wall clock, for log windows
+    investigator_arn: str | None = None
     key_arn: str | None = None
     key_metadata: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)

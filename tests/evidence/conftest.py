@@ -14,6 +14,7 @@ from harness.aws import Target
 from harness.evidence import CollectOptions, InvestigationRequest, run_collection
 from harness.evidence.collect import CollectionResult
 
+from .lab_world import LabWorld
 from .support import Collect
 
 
@@ -53,5 +54,42 @@ def run(target: Target) -> Collect:
     ) -> CollectionResult:
         options.setdefault("max_attempts", 1)
         return run_collection(req, target, key_target, options=CollectOptions(**options))
+
+    return go
+
+
+@pytest.fixture(scope="session")
+def lab_endpoint() -> Iterator[str]:
+    lab = pytest.importorskip("harness.lab", reason="the lab (harness/lab) is not built yet")
+    server = lab.LabServer(upstream="moto", port=0)
+    server.start()
+    yield server.endpoint
+    server.stop()
+
+
+@pytest.fixture
+def lab(lab_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> LabWorld:
+    from harness.lab import LabClient
+
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    LabClient(lab_endpoint).reset()
+    return LabWorld(lab_endpoint)
+
+
+@pytest.fixture
+def lab_run(lab: LabWorld) -> Collect:
+    """Collect against the lab with the app account's operator credentials by default."""
+
+    def go(
+        req: InvestigationRequest,
+        target: Target | None = None,
+        key_target: Target | None = None,
+        **options: Any,
+    ) -> CollectionResult:
+        options.setdefault("max_attempts", 2)
+        return run_collection(
+            req, target or lab.op(), key_target, options=CollectOptions(**options)
+        )
 
     return go

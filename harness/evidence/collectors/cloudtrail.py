@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+from collections.abc import Callable
 from typing import Any
 
 from harness.evidence.calls import Credentials
+from harness.evidence.guard import READ_ONLY_OPERATIONS
 from harness.evidence.investigation import Investigation
 from harness.evidence.registry import collector
 
@@ -20,8 +23,36 @@ MAX_EVENTS = 100
 
 
 def _window(inv: Investigation) -> dict[str, Any]:
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    return {"StartTime": now - dt.timedelta(seconds=inv.lookback_seconds), "EndTime": now}
+    # The window ends when the investigation began: its own reads are not the incident.
+    # CloudTrail times have one-second resolution, so the end is rounded up and the
+    # investigator's own reads within that second are dropped client-side.
+    end = dt.datetime.fromtimestamp(math.ceil(inv.started_at), dt.UTC)
+    return {"StartTime": end - dt.timedelta(seconds=inv.lookback_seconds), "EndTime": end}
+
+
+def _not_ours(inv: Investigation) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def keep(response: dict[str, Any]) -> dict[str, Any]:
+        kept = [e for e in response.get("Events", []) if not _investigators_own(inv, e)]
+        return {**response, "Events": kept}
+
+    return keep
+
+
+def _investigators_own(inv: Investigation, event: Any) -> bool:
+    if not isinstance(event, dict) or inv.investigator_arn is None:
+        return False
+    source = str(event.get("EventSource") or "").split(".", 1)[0]
+    if f"{source}:{event.get('EventName')}" not in READ_ONLY_OPERATIONS:
+        return False
+    when = event.get("EventTime")
+    if isinstance(when, dt.datetime) and when.timestamp() < math.floor(inv.started_at):
+        return False
+    try:
+        body = json.loads(event.get("CloudTrailEvent") or "{}")
+    except ValueError:
+        return False
+    identity = body.get("userIdentity") if isinstance(body, dict) else None
+    return isinstance(identity, dict) and identity.get("arn") == inv.investigator_arn
 
 
 def _lookup(
@@ -33,6 +64,8 @@ def _lookup(
     **kwargs: Any,
 ) -> dict[str, Any] | None:
     params = {"LookupAttributes": [{"AttributeKey": key, "AttributeValue": value}], **_window(inv)}
+    kwargs.setdefault("keep", _not_ours(inv))
+    kwargs.setdefault("note", "client-side: dropped the investigation's own read calls")
     return inv.call(
         creds,
         "cloudtrail",
