@@ -85,6 +85,8 @@ class Statement:
     conditions: list[Condition]
     effective: bool
     warnings: list[str] = field(default_factory=list)
+    # Principal matching depends only on the statement and the caller's ARN: memoised per ARN.
+    _principal_memo: dict[str, str] = field(default_factory=dict)
 
     # -- fast path -------------------------------------------------------------------------
     def match_action(self, req: Request) -> bool:
@@ -133,16 +135,45 @@ class Statement:
         """The principal kind under which the statement applies, or "" if it does not."""
         if not self.effective:
             return P.NONE
-        if not self.match_action(req) or not self.match_resource(req):
+        acts = self.actions
+        assert acts is not None
+        hit = (
+            acts.any
+            or req.action_lower in acts.exact
+            or (acts.regex is not None and acts.regex.fullmatch(req.action) is not None)
+        )
+        if hit == self.not_action:
             return P.NONE
-        kind, _ = self.match_principal(req)
-        if kind == P.NONE:
-            # A Deny with NotPrincipal denies every principal that has a permissions boundary
-            # (access_policies_boundaries.html, "Important").
-            if self.effect == "Deny" and self.not_principal and req.has_boundary:
-                kind = P.WILDCARD
-            else:
+        if self.resource_vars:
+            if not self.match_resource(req):
                 return P.NONE
+        else:
+            res = self.resources
+            assert res is not None
+            hit = (
+                res.any
+                or req.resource in res.exact
+                or (res.regex is not None and res.regex.fullmatch(req.resource) is not None)
+            )
+            if hit == self.not_resource:
+                return P.NONE
+        if self.principals is None:
+            kind = "identity"
+        else:
+            arn = req.caller.arn
+            memo = self._principal_memo.get(arn)
+            if memo is None:
+                memo = self.match_principal(req)[0]
+                if len(self._principal_memo) < 256:
+                    self._principal_memo[arn] = memo
+            kind = memo
+            if kind == P.NONE:
+                # A Deny with NotPrincipal denies every principal that has a permissions
+                # boundary (access_policies_boundaries.html, "Important").
+                if self.effect == "Deny" and self.not_principal and req.has_boundary:
+                    kind = P.WILDCARD
+                else:
+                    return P.NONE
         ctx = req.ctx
         for c in self.conditions:
             if not c.evaluate(ctx):
@@ -340,38 +371,53 @@ def compile_statement(raw: Any, index: int, *, policy: str, resource_policy: boo
     )
 
 
-_CACHE: dict[tuple[bool, str], Policy] = {}
+_CACHE: dict[tuple[Any, ...], Policy] = {}
 _CACHE_MAX = 4096
 
 
-def _load(doc: Any, policy: str) -> tuple[str, Any]:
-    if isinstance(doc, str):
-        try:
-            return doc, json.loads(doc)
-        except json.JSONDecodeError as exc:
-            raise PolicyError(
-                f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", policy=policy
-            ) from None
-    if isinstance(doc, dict):
-        try:
-            return json.dumps(doc, separators=(",", ":")), doc
-        except (TypeError, ValueError) as exc:
-            raise PolicyError(f"not a JSON document: {exc}", policy=policy) from None
-    raise PolicyError(
-        f"a policy must be a JSON object or string, not {type(doc).__name__}", policy=policy
-    )
+def _parse_text(doc: str, policy: str) -> Any:
+    try:
+        return json.loads(doc)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(
+            f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", policy=policy
+        ) from None
 
 
 def compile_policy(doc: Any, *, policy: str, resource_policy: bool) -> Policy:
-    """Compile (or fetch from the cache, keyed by document text) one policy document."""
+    """Compile (or fetch from the cache, keyed by document text) one policy document.
+
+    A dict is keyed by its repr, which is as exact as its JSON text for JSON data and cheaper;
+    it is serialised once on a miss to be sure it is JSON.
+    """
     if isinstance(doc, str):
-        hit = _CACHE.get((resource_policy, doc))
+        key: tuple[Any, ...] = (resource_policy, doc)
+        hit = _CACHE.get(key)
         if hit is not None:
             return hit
-    text, data = _load(doc, policy)
-    hit = _CACHE.get((resource_policy, text))
-    if hit is not None:
-        return hit
+        data = _parse_text(doc, policy)
+    elif isinstance(doc, dict):
+        key = (resource_policy, None, repr(doc))
+        hit = _CACHE.get(key)
+        if hit is not None:
+            return hit
+        try:
+            json.dumps(doc)
+        except (TypeError, ValueError) as exc:
+            raise PolicyError(f"not a JSON document: {exc}", policy=policy) from None
+        data = doc
+    else:
+        raise PolicyError(
+            f"a policy must be a JSON object or string, not {type(doc).__name__}", policy=policy
+        )
+    compiled = _compile_data(data, policy=policy, resource_policy=resource_policy)
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[key] = compiled
+    return compiled
+
+
+def _compile_data(data: Any, *, policy: str, resource_policy: bool) -> Policy:
     if not isinstance(data, dict):
         raise PolicyError(
             f"a policy must be a JSON object, not {type(data).__name__}", policy=policy
@@ -405,13 +451,7 @@ def compile_policy(doc: Any, *, policy: str, resource_policy: bool) -> Policy:
         extra = lint_statement(rawst, st.index)
         st.warnings.extend(extra)
         warnings.extend(extra)
-    compiled = Policy(statements=statements, warnings=warnings, has_vars=False)
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.clear()
-    _CACHE[(resource_policy, text)] = compiled
-    if isinstance(doc, str) and doc != text:
-        _CACHE[(resource_policy, doc)] = compiled
-    return compiled
+    return Policy(statements=statements, warnings=warnings, has_vars=False)
 
 
 def _literal_pred(c: Condition, v: str) -> Any:

@@ -16,6 +16,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from harness.policy.conditions import Context
@@ -64,39 +65,29 @@ def _str_field(req: dict[str, Any], name: str) -> str:
     return v
 
 
-def parse_request(doc: dict[str, Any], has_boundary: bool) -> Parsed:
-    raw = doc.get("request")
-    if not isinstance(raw, dict):
-        raise PolicyError("the input needs a request object", field="request")
-    principal = _str_field(raw, "principal")
-    action = _str_field(raw, "action")
-    resource = _str_field(raw, "resource")
-    if ":" not in action:
-        raise PolicyError(
-            f"request.action {action!r} must look like kms:Decrypt", field="request.action"
-        )
-    caller: Caller = parse_caller(principal)
-    meta = doc.get("key_metadata") or {}
-    if not isinstance(meta, dict):
-        raise PolicyError("key_metadata must be an object", field="key_metadata")
+@lru_cache(maxsize=4)
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
+
+@lru_cache(maxsize=4096)
+def _derived(
+    principal: str, resource: str, meta_arn: str | None, key_account_override: str | None
+) -> tuple[Caller, str, str, dict[str, tuple[str, ...]]]:
+    """The caller and the keys that depend only on principal and key (a parse, not a decision)."""
+    caller = parse_caller(principal)
     key_account = key_region = ""
-    m = _KEY_ARN.match(resource)
+    m = _KEY_ARN.match(resource) or (_KEY_ARN.match(meta_arn) if meta_arn else None)
     if m:
         key_region, key_account = m.group(2), m.group(3)
-    else:
-        meta_arn = meta.get("Arn")
-        m2 = _KEY_ARN.match(meta_arn) if isinstance(meta_arn, str) else None
-        if m2:
-            key_region, key_account = m2.group(2), m2.group(3)
-    if isinstance(raw.get("key_account"), str):
-        key_account = raw["key_account"]
+    if key_account_override:
+        key_account = key_account_override
     if not key_account:
         key_account = caller.account
-
-    ctx: Context = {}
-    ctx["aws:principalarn"] = (caller.principal_arn,)
-    ctx["aws:principaltype"] = (caller.principal_type,)
+    ctx: dict[str, tuple[str, ...]] = {
+        "aws:principalarn": (caller.principal_arn,),
+        "aws:principaltype": (caller.principal_type,),
+    }
     if caller.kind == "service":
         ctx["aws:principalisawsservice"] = ("true",)
         ctx["aws:principalservicename"] = (caller.arn,)
@@ -113,9 +104,35 @@ def parse_request(doc: dict[str, Any], has_boundary: bool) -> Parsed:
     if key_region:
         ctx["aws:requestedregion"] = (key_region,)
     ctx["aws:securetransport"] = ("true",)
-    now = time.time()
-    ctx["aws:epochtime"] = (str(int(now)),)
-    ctx["aws:currenttime"] = (datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),)
+    return caller, key_account, key_region, ctx
+
+
+def parse_request(doc: dict[str, Any], has_boundary: bool) -> Parsed:
+    raw = doc.get("request")
+    if not isinstance(raw, dict):
+        raise PolicyError("the input needs a request object", field="request")
+    principal = _str_field(raw, "principal")
+    action = _str_field(raw, "action")
+    resource = _str_field(raw, "resource")
+    if ":" not in action:
+        raise PolicyError(
+            f"request.action {action!r} must look like kms:Decrypt", field="request.action"
+        )
+    meta = doc.get("key_metadata") or {}
+    if not isinstance(meta, dict):
+        raise PolicyError("key_metadata must be an object", field="key_metadata")
+    meta_arn = meta.get("Arn")
+    override = raw.get("key_account")
+    caller, key_account, key_region, base = _derived(
+        principal,
+        resource,
+        meta_arn if isinstance(meta_arn, str) else None,
+        override if isinstance(override, str) else None,
+    )
+    ctx: Context = dict(base)
+    now = int(time.time())
+    ctx["aws:epochtime"] = (str(now),)
+    ctx["aws:currenttime"] = (_iso(now),)
 
     spec = meta.get("KeySpec") or meta.get("CustomerMasterKeySpec")
     if isinstance(spec, str):
