@@ -141,7 +141,9 @@ def run(report: Report) -> None:
     why = oracle.ensure_installed()
     if why is None:
         repeat = 1000
-        result = oracle.run_batch([(k, d) for k, d in zip(CONTEXTS, dict_docs, strict=True)], repeat)
+        result = oracle.run_batch(
+            [(k, d) for k, d in zip(CONTEXTS, dict_docs, strict=True)], repeat
+        )
         assert list(result["results"].values()) == expected, result
         baseline_name = f"iam-simulate {oracle.VERSION}"
         baseline = result["evaluations"] / result["seconds"]

@@ -55,7 +55,16 @@ class EvaluationResult:
 
     @property
     def warnings(self) -> list[str]:
-        return [w for entry in self.trace for w in entry.get("warnings", [])]
+        """Lint warnings: the request's action, then every policy's, in trace order."""
+        return self._request_warnings() + [
+            w for entry in self.trace for w in entry.get("warnings", [])
+        ]
+
+    def _request_warnings(self) -> list[str]:
+        from harness.policy.lint import unknown_action
+
+        action = self._parsed.req.action
+        return [f"unknown action {action} in the request"] if unknown_action(action) else []
 
     @property
     def trace(self) -> list[dict[str, Any]]:
@@ -75,6 +84,9 @@ class EvaluationResult:
         }
         if self._decision.notes.get("unconfirmed"):
             out["unconfirmed"] = True
+        request_warnings = self._request_warnings()
+        if request_warnings:
+            out["warnings"] = request_warnings
         return out
 
     def __repr__(self) -> str:

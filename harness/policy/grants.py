@@ -53,18 +53,6 @@ CONSTRAINED_OPERATIONS = frozenset(
         "GenerateDataKeyPairWithoutPlaintext",
     )
 )
-_GRANT_KEYS = {
-    "GranteePrincipal",
-    "Operations",
-    "Constraints",
-    "RetiringPrincipal",
-    "KeyId",
-    "GrantId",
-    "Name",
-    "IssuingAccount",
-    "CreationDate",
-    "GrantTokens",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +87,7 @@ def compile_grants(raw: Any) -> list[Grant]:
         name = f"grants[{i}]"
         if not isinstance(g, dict):
             raise PolicyError("a grant must be an object", policy=name)
-        for key in g:
-            if key not in _GRANT_KEYS:
-                raise PolicyError(f"unknown grant field {key!r}", policy=name, field=key)
+        # Other ListGrants fields (and future ones) are ignored: only these decide access.
         grantee = g.get("GranteePrincipal")
         if not isinstance(grantee, str) or not grantee:
             raise PolicyError(
