@@ -1,0 +1,12 @@
+Feature: Walking skeleton: a disabled key, end to end (issue 2)
+  The application role, with credentials the lab issued through STS AssumeRole, cannot
+  decrypt because its key was disabled; kmslab shows why and the fix restores access.
+
+  Scenario: The application cannot decrypt after its key was disabled
+    Given the lab with the scenario "key-disabled"
+    When the principal makes the call
+    Then it fails with "DisabledException" and the message "<key ARN> is disabled."
+    And the diagnosis reports "KEY_DISABLED" citing "kms:DescribeKey" and a fix that calls "enable-key"
+    When the fix is applied
+    Then the call succeeds
+    And the diagnosis says NO_FAULT_FOUND
