@@ -81,7 +81,7 @@ class Lab:
             service,
             region_name=region,
             endpoint_url=self.endpoint,
-            config=botocore.config.Config(retries={"max_attempts": 1}),
+            config=botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"}),
             **kwargs,
         )
         if headers:
