@@ -39,6 +39,8 @@ def render_text(result: dict[str, Any]) -> str:
         lines.append(f"allowed by: {', '.join(result['allowed_by'])}")
     if result["message"]:
         lines.append(f"message: {result['message']}")
+    for w in result.get("warnings", []):
+        lines.append(f"warning: {w}")
     if result.get("unconfirmed"):
         lines.append("note: AWS's exact message text for this case is unconfirmed")
     lines.append("trace:")

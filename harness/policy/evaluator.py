@@ -28,7 +28,14 @@ from typing import Any
 
 from harness.policy import principals as P
 from harness.policy.errors import PolicyError
-from harness.policy.grants import Grant, compile_grants, constraint_ok, for_key, grantee_kind
+from harness.policy.grants import (
+    Grant,
+    compile_grants,
+    constraint_ok,
+    create_grant_ok,
+    for_key,
+    grantee_kind,
+)
 from harness.policy.language import RANK, Policy, Request, compile_policy
 from harness.policy.messages import UNCONFIRMED, access_denied, first_layer
 from harness.policy.request import Parsed
@@ -145,6 +152,8 @@ def grant_kind(parsed: Parsed, grants: list[Grant]) -> str:
         if kind == P.NONE or kind == P.WILDCARD:
             continue
         ok, _ = constraint_ok(g, op, parsed.encryption_context, parsed.symmetric)
+        if ok:
+            ok, _ = create_grant_ok(g, op, req.ctx)
         if ok and RANK[kind] > RANK[best]:
             best = kind
     return best

@@ -178,3 +178,20 @@ def constraint_ok(
 def for_key(grant: Grant, resource: str) -> bool:
     """A grant listed with its key ARN applies only to that key (ListGrants returns KeyId)."""
     return not (grant.key_id and grant.key_id.startswith("arn:") and grant.key_id != resource)
+
+
+def create_grant_ok(
+    grant: Grant, operation: str, ctx: dict[str, tuple[str, ...]]
+) -> tuple[bool, str]:
+    """CreateGrant through a grant may only pass on that grant's operations
+    (kms grant-authorization.html: "Principals who get CreateGrant permission from a grant have
+    more limited grant permissions"; grants.html, "Grant operations", CreateGrant)."""
+    if operation != "creategrant":
+        return True, ""
+    wanted = ctx.get("kms:grantoperations")
+    if not wanted:
+        return True, ""
+    extra = [o for o in wanted if o.lower() not in grant.operations]
+    if extra:
+        return False, f"the new grant's operations {extra} are not in this grant"
+    return True, ""

@@ -10,7 +10,7 @@ from typing import Any
 
 from harness.policy import principals as P
 from harness.policy.evaluator import Inputs, rcp_applies, session_applies
-from harness.policy.grants import constraint_ok, for_key, grantee_kind
+from harness.policy.grants import constraint_ok, create_grant_ok, for_key, grantee_kind
 from harness.policy.language import Policy
 from harness.policy.request import Parsed
 
@@ -106,6 +106,10 @@ def build(inputs: Inputs, parsed: Parsed) -> list[dict[str, Any]]:
                 kind, why = P.NONE, "a grantee must be one principal"
             op_ok = op in g.operations
             c_ok, c_why = constraint_ok(g, op, parsed.encryption_context, parsed.symmetric)
+            if c_ok:
+                cg_ok, cg_why = create_grant_ok(g, op, req.ctx)
+                if not cg_ok:
+                    c_ok, c_why = False, cg_why
             key_ok = for_key(g, req.resource)
             matched = kind != P.NONE and op_ok and c_ok and key_ok
             any_ok = any_ok or matched
