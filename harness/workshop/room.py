@@ -33,6 +33,7 @@ from harness.workshop.store import WorkshopStore
 from harness.workshop.views import actual_view, intended_view
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+MAX_SPACE_PROBES = 1000
 PARTICIPANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@=,+-]{0,31}$")
 
 
@@ -189,9 +190,9 @@ class Room:
         if previous is not None and not fresh:
             self._save(participant, previous)
             return previous
-        space = self.store.allocate_space()
-        live, _, accounts = self.scenarios(exercise, space)
         with lab_errors(f"workshop start at {self.endpoint}"):
+            space = self._free_space(exercise)
+            live, _, accounts = self.scenarios(exercise, space)
             record = self._provision(participant, exercise, live, accounts, space)
         if previous is not None:
             record["hints_used"] = previous.get("hints_used", 0)
@@ -205,6 +206,20 @@ class Room:
         """Start the exercise over in a fresh space; hints seen stay seen."""
         record = self.record(check_participant(participant), exercise_id)
         return self.start(participant, record["exercise"], fresh=True)
+
+    def _free_space(self, exercise: Exercise) -> int:
+        """A new space whose accounts the lab has not seen used (the state file may be younger
+        than the lab, e.g. after a facilitator cleared it)."""
+        provisioner = self.provisioner(self.endpoint)
+        for _ in range(MAX_SPACE_PROBES):
+            space = self.store.allocate_space()
+            _, _, accounts = self.scenarios(exercise, space)
+            iam = provisioner.client("iam", next(iter(accounts.values())), "us-east-1")
+            try:
+                iam.get_role(RoleName=access.INVESTIGATOR_ROLE)
+            except iam.exceptions.NoSuchEntityException:
+                return space
+        raise KmslabError(f"no free participant space found after {MAX_SPACE_PROBES} tries")
 
     def _provision(
         self,
