@@ -259,6 +259,7 @@ def decide(inputs: Inputs, parsed: Parsed) -> Decision:
     ]
 
     need_identity = need_boundary = need_session = False
+    cross_unsupported = False
     if kind == P.NONE:
         blocked.append("key-policy")
     elif is_service:
@@ -266,6 +267,9 @@ def decide(inputs: Inputs, parsed: Parsed) -> Decision:
             blocked.append("key-policy")
     elif caller.account != parsed.key_account:
         need_identity = need_boundary = need_session = True
+        if req.action_lower not in CROSS_ACCOUNT_ACTIONS:
+            blocked.append("key-policy")
+            cross_unsupported = True
     elif kind in _DIRECT:
         pass
     elif kind in _ROLE_LIKE:
@@ -299,11 +303,16 @@ def decide(inputs: Inputs, parsed: Parsed) -> Decision:
         layer = first_layer(blocked)
         # A grant for the caller that failed on its operation or constraint: AWS's text for this
         # case is unconfirmed (catalog section 8, item 2); we assume the resource-based phrase.
-        unconfirmed = layer in UNCONFIRMED or (
-            layer == "key-policy"
-            and any(
-                for_key(g, req.resource) and grantee_kind(g, caller)[0] not in (P.NONE, P.WILDCARD)
-                for g in inputs.grants
+        unconfirmed = (
+            layer in UNCONFIRMED
+            or cross_unsupported
+            or (
+                layer == "key-policy"
+                and any(
+                    for_key(g, req.resource)
+                    and grantee_kind(g, caller)[0] not in (P.NONE, P.WILDCARD)
+                    for g in inputs.grants
+                )
             )
         )
         return Decision(
@@ -315,6 +324,37 @@ def decide(inputs: Inputs, parsed: Parsed) -> Decision:
         )
     return Decision("Allowed", [], _ordered(granted_by + allowed_by), "", {"principal_kind": kind})
 
+
+# Operations that work on a key in another account (kms key-policy-modifying-external-accounts.html):
+# cryptographic operations, CreateGrant, DescribeKey, GetKeyRotationStatus, GetPublicKey,
+# ListGrants, RetireGrant, RevokeGrant. AWS's exact error for the others is unconfirmed (catalog A13).
+CROSS_ACCOUNT_ACTIONS = frozenset(
+    "kms:" + op.lower()
+    for op in [
+        "Decrypt",
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "ReEncryptFrom",
+        "ReEncryptTo",
+        "Sign",
+        "Verify",
+        "GenerateMac",
+        "VerifyMac",
+        "DeriveSharedSecret",
+        "Encapsulate",
+        "Decapsulate",
+        "CreateGrant",
+        "DescribeKey",
+        "GetKeyRotationStatus",
+        "GetPublicKey",
+        "ListGrants",
+        "RetireGrant",
+        "RevokeGrant",
+    ]
+)
 
 _ORDER = (
     "key-policy",
