@@ -89,7 +89,64 @@ def _levels(doc: dict[str, Any], field: str, resource: bool) -> list[list[tuple[
     return out
 
 
+_INPUTS: dict[tuple[Any, ...], Inputs] = {}
+
+
+def _text_key(doc: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A cache key for inputs whose policies are all JSON text (the usual form from AWS APIs)."""
+    parts: list[Any] = []
+    for field in ("key_policy", "permissions_boundary", "session_policy", "vpc_endpoint_policy"):
+        v = doc.get(field)
+        if v is not None and type(v) is not str:
+            return None
+        parts.append(v)
+    ids = doc.get("identity_policies")
+    if ids is not None:
+        if type(ids) is not list or not all(type(p) is str for p in ids):
+            return None
+        parts.append(tuple(ids))
+    else:
+        parts.append(None)
+    for field in ("scps", "rcps"):
+        levels = doc.get(field)
+        if levels is None:
+            parts.append(None)
+            continue
+        if type(levels) is not list or not all(
+            type(lv) is list and all(type(p) is str for p in lv) for lv in levels
+        ):
+            return None
+        parts.append(tuple(tuple(lv) for lv in levels))
+    return tuple(parts)
+
+
 def compile_inputs(doc: dict[str, Any]) -> Inputs:
+    """Compile every policy of the input; inputs made only of policy texts are cached whole."""
+    grants = doc.get("grants")
+    key = _text_key(doc)
+    if key is not None:
+        hit = _INPUTS.get(key)
+        if hit is None:
+            hit = _compile_inputs(doc, with_grants=False)
+            if len(_INPUTS) >= 1024:
+                _INPUTS.clear()
+            _INPUTS[key] = hit
+        if grants is None:
+            return hit
+        return Inputs(
+            key_policy=hit.key_policy,
+            identity=hit.identity,
+            boundary=hit.boundary,
+            session=hit.session,
+            scps=hit.scps,
+            rcps=hit.rcps,
+            vpce=hit.vpce,
+            grants=compile_grants(grants),
+        )
+    return _compile_inputs(doc, with_grants=True)
+
+
+def _compile_inputs(doc: dict[str, Any], with_grants: bool) -> Inputs:
     ids = doc.get("identity_policies")
     if ids is None:
         ids = []
@@ -111,7 +168,7 @@ def compile_inputs(doc: dict[str, Any]) -> Inputs:
         scps=_levels(doc, "scps", False),
         rcps=_levels(doc, "rcps", True),
         vpce=_opt_policy(doc, "vpc_endpoint_policy", True),
-        grants=compile_grants(doc.get("grants")),
+        grants=compile_grants(doc.get("grants")) if with_grants else [],
     )
 
 

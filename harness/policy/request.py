@@ -134,21 +134,24 @@ def parse_request(doc: dict[str, Any], has_boundary: bool) -> Parsed:
     ctx["aws:epochtime"] = (str(now),)
     ctx["aws:currenttime"] = (_iso(now),)
 
-    spec = meta.get("KeySpec") or meta.get("CustomerMasterKeySpec")
-    if isinstance(spec, str):
-        ctx["kms:keyspec"] = (spec,)
-    for field, key in (
-        ("KeyUsage", "kms:keyusage"),
-        ("Origin", "kms:keyorigin"),
-        ("KeyOrigin", "kms:keyorigin"),
-        ("ExpirationModel", "kms:expirationmodel"),
-    ):
-        if isinstance(meta.get(field), str):
-            ctx[key] = (meta[field],)
-    if isinstance(meta.get("MultiRegion"), bool):
-        ctx["kms:multiregion"] = ("true" if meta["MultiRegion"] else "false",)
+    spec: Any = None
+    aws_managed = False
+    if meta:
+        spec = meta.get("KeySpec") or meta.get("CustomerMasterKeySpec")
+        if isinstance(spec, str):
+            ctx["kms:keyspec"] = (spec,)
+        for field, key in (
+            ("KeyUsage", "kms:keyusage"),
+            ("Origin", "kms:keyorigin"),
+            ("KeyOrigin", "kms:keyorigin"),
+            ("ExpirationModel", "kms:expirationmodel"),
+        ):
+            if isinstance(meta.get(field), str):
+                ctx[key] = (meta[field],)
+        if isinstance(meta.get("MultiRegion"), bool):
+            ctx["kms:multiregion"] = ("true" if meta["MultiRegion"] else "false",)
+        aws_managed = meta.get("KeyManager") == "AWS"
     symmetric = not isinstance(spec, str) or spec == "SYMMETRIC_DEFAULT"
-    aws_managed = meta.get("KeyManager") == "AWS"
 
     key_id = raw.get("key") or raw.get("key_id")
     if isinstance(key_id, str):
@@ -178,7 +181,7 @@ def parse_request(doc: dict[str, Any], has_boundary: bool) -> Parsed:
     for k, v in (user_ctx or {}).items():
         if not isinstance(k, str):
             raise PolicyError("request.context keys must be strings", field="request.context")
-        vals = _values(v, f"request.context.{k}")
+        vals = (v,) if type(v) is str else _values(v, f"request.context.{k}")
         if vals is None:
             continue
         low = k.lower()

@@ -161,6 +161,7 @@ def run_batch(cases: list[tuple[str, dict[str, Any]]], repeat: int = 1) -> dict[
         "results": results,
         "errors": errors,
         "seconds": data["seconds"],
+        "cpu_seconds": data["cpuSeconds"],
         "evaluations": data["evaluations"],
     }
 

@@ -122,3 +122,26 @@ def test_malformed_policy_is_an_error_naming_the_place() -> None:
     assert isinstance(exc.value, UsageError)
     text = str(exc.value)
     assert "key_policy" in text and "statement 0" in text and "StringEqualz" in text
+
+
+def test_parse_cache_never_carries_a_decision_between_requests() -> None:
+    # Same policy texts, different grants and principals: each decision is made afresh
+    # (kms grants.html: a grant allows only its grantee).
+    import json
+
+    kp = json.dumps(
+        pol(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111111111111:role/admin"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        )
+    )
+    grant = {"GranteePrincipal": ROLE, "Operations": ["Decrypt"]}
+    assert evaluate(doc(key_policy=kp, grants=[grant])).decision == "Allowed"
+    assert evaluate(doc(key_policy=kp)).decision == "ImplicitDeny"
+    other = doc(key_policy=kp, grants=[grant])
+    other["request"]["principal"] = "arn:aws:sts::111111111111:assumed-role/other/s"
+    assert evaluate(other).decision == "ImplicitDeny"

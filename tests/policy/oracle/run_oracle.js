@@ -17,6 +17,7 @@ async function main() {
   const repeat = Array.isArray(input) ? 1 : input.repeat || 1
   const out = []
   const started = process.hrtime.bigint()
+  const cpuStart = process.cpuUsage()
   for (let i = 1; i < repeat; i++) {
     for (const c of cases) await lib.runSimulation(c.simulation, {})
   }
@@ -33,7 +34,9 @@ async function main() {
     }
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
-  process.stdout.write(JSON.stringify({ results: out, seconds, evaluations: cases.length * repeat }))
+  const cpu = process.cpuUsage(cpuStart)
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6
+  process.stdout.write(JSON.stringify({ results: out, seconds, cpuSeconds, evaluations: cases.length * repeat }))
 }
 
 main().catch((e) => {
