@@ -12,6 +12,7 @@ import copy
 import random
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -168,7 +169,7 @@ def get(doc: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
     return node  # type: ignore[no-any-return]
 
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -216,6 +217,7 @@ def _recase(text: str, rnd: random.Random) -> str:
     return "".join(c.upper() if rnd.random() < 0.5 else c.lower() for c in text)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(documents(), st.randoms(use_true_random=False))
 def test_case_of_actions_and_condition_keys_does_not_matter(
