@@ -256,6 +256,45 @@ def check(ctx: click.Context, participant: str | None, exercise_id: str | None, 
 
 
 @workshop.command()
+@participant_option
+@exercise_option
+@click.option(
+    "--account", "account_name", default=None, help="Logical account (default: the application's)."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory (default: under the state dir).",
+)
+@click.pass_context
+def terraform(
+    ctx: click.Context,
+    participant: str | None,
+    exercise_id: str | None,
+    account_name: str | None,
+    out: str | None,
+) -> None:
+    """Write a Terraform directory holding your key and role policies, to fix by editing."""
+    path = _room(ctx).terraform_kit(
+        participant or "",
+        Path(out) if out else None,
+        exercise_id=exercise_id,
+        account_name=account_name,
+    )
+    click.echo(
+        "\n".join(
+            [
+                f"wrote {path}",
+                "edit a policy there, then with the fixer settings in your shell:",
+                f'  eval "$(kmslab workshop env --as fixer)" && cd {path.parent} && terraform init && terraform apply',
+                "then: kmslab workshop check",
+            ]
+        )
+    )
+
+
+@workshop.command()
 @FORMAT
 @click.pass_context
 def status(ctx: click.Context, fmt: str) -> None:

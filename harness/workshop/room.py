@@ -380,6 +380,39 @@ class Room:
             stored["result"] = result
         return {"exercise": record["exercise"], "participant": participant, **entry}
 
+    # -- Terraform --------------------------------------------------------------------------
+
+    def terraform_kit(
+        self,
+        participant: str,
+        out: Path | None = None,
+        *,
+        exercise_id: str | None = None,
+        account_name: str | None = None,
+    ) -> Path:
+        """Write a Terraform directory that adopts the participant's policies for editing."""
+        from harness.workshop.terraform_kit import write_kit
+
+        participant = check_participant(participant)
+        record = self.record(participant, exercise_id)
+        exercise = self.exercise(record["exercise"])
+        live, _, accounts = self.scenarios(exercise, int(record["space"]))
+        if account_name is not None and account_name not in accounts:
+            raise UsageError(
+                f"no account {account_name!r} in this exercise (have: {', '.join(accounts)})"
+            )
+        account_id = accounts[account_name] if account_name else record["caller_account"]
+        target = out or self.workdir / participant / exercise.id / "terraform"
+        with lab_errors(f"workshop terraform at {record['endpoint']}"):
+            return write_kit(
+                self.provisioner(record["endpoint"]),
+                live.setup,
+                resolved_from_dict(record["resolved"]),
+                account_id,
+                record["endpoint"],
+                target,
+            )
+
     # -- facilitator ------------------------------------------------------------------------
 
     def status(self) -> list[dict[str, Any]]:
