@@ -52,6 +52,7 @@ class Evaluation:
     error: str = ""
     available: bool = True
     placeholder_key_policy: bool = False
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def ran(self) -> bool:
@@ -95,6 +96,7 @@ def context_keys(facts: Facts) -> dict[str, Any]:
 
 def build_input(facts: Facts) -> tuple[dict[str, Any], set[str], bool]:
     unknown: set[str] = set()
+    names: dict[str, str] = {}
     resource = facts.key_arn or (
         f"arn:aws:kms:{facts.region}:{facts.key_account}:key/{facts.key_id}" if facts.key_id else ""
     )
@@ -117,6 +119,9 @@ def build_input(facts: Facts) -> tuple[dict[str, Any], set[str], bool]:
     if not facts.identity_collected or facts.identity_unreadable or facts.identity_entity is None:
         unknown.add("identity")
     doc["identity_policies"] = [d for _, d in facts.identity_policies]
+    for i, (name, _d, call) in enumerate(facts.identity_policy_sources):
+        names[f"identity_policies[{i}]"] = name
+        names[f"identity_policies[{i}]#call"] = call
 
     if facts.boundary is False:
         unknown.add("permissions-boundary")
@@ -135,6 +140,9 @@ def build_input(facts: Facts) -> tuple[dict[str, Any], set[str], bool]:
         levels = facts.org_levels(account, filt) if account else None
         if levels is not None:
             doc[key] = [[d for _, d in level] for level in levels]
+            for i, level in enumerate(levels):
+                for j, (pname, _d) in enumerate(level):
+                    names[f"{key}[{i}][{j}]"] = pname
         elif any(c.service == "organizations" for c in facts.unreadable):
             unknown.add(layer)
 
@@ -161,12 +169,16 @@ def build_input(facts: Facts) -> tuple[dict[str, Any], set[str], bool]:
     }
     if not doc["key_metadata"].get("Arn") and resource:
         doc["key_metadata"]["Arn"] = resource
+    doc["_names"] = names
     return doc, unknown, placeholder
 
 
 def evaluate(facts: Facts) -> Evaluation:
     doc, unknown, placeholder = build_input(facts)
-    ev = Evaluation(input=doc, unknown_layers=unknown, placeholder_key_policy=placeholder)
+    names = doc.pop("_names")
+    ev = Evaluation(
+        input=doc, names=names, unknown_layers=unknown, placeholder_key_policy=placeholder
+    )
     if not facts.principal_arn or not facts.action or not doc["request"]["resource"]:
         ev.error = "the request lacks a principal, an action or a resolvable key"
         return ev
@@ -187,7 +199,15 @@ def evaluate(facts: Facts) -> Evaluation:
     ev.allowed_by = list(result.allowed_by or [])
     ev.message = str(result.message or "")
     ev.trace = [t for t in (result.trace or []) if isinstance(t, dict)]
+    for entry in ev.trace:
+        # Name policies as the bundle does (inline:NAME, a policy ARN, an SCP id), not by index.
+        entry["source"] = names.get(f"{entry.get('policy')}#call", "")
+        entry["policy"] = names.get(str(entry.get("policy")), entry.get("policy"))
     if placeholder and ev.decision != "ExplicitDeny":
         # Only another layer's explicit deny is meaningful when the key policy was a stand-in.
-        ev.blocked_by = [b for b in ev.blocked_by if b != "key-policy"]
+        ev.decision = None
+        ev.blocked_by = []
+        ev.allowed_by = []
+        ev.message = ""
+        ev.error = "the key policy could not be read: no authorization decision"
     return ev

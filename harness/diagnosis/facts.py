@@ -368,7 +368,12 @@ class Facts:
     @cached_property
     def identity_policies(self) -> list[tuple[str, dict[str, Any]]]:
         """(name, document) of every inline and attached policy of the principal and its groups."""
-        out: list[tuple[str, dict[str, Any]]] = []
+        return [(name, doc) for name, doc, _ in self.identity_policy_sources]
+
+    @cached_property
+    def identity_policy_sources(self) -> list[tuple[str, dict[str, Any], str]]:
+        """(name, document, the call that read it) of every identity policy."""
+        out: list[tuple[str, dict[str, Any], str]] = []
         for op in ("GetRolePolicy", "GetUserPolicy", "GetGroupPolicy"):
             for call in self.find("iam", op):
                 if call.ok:
@@ -377,7 +382,7 @@ class Facts:
                         name = (call.response or {}).get("PolicyName") or call.params.get(
                             "PolicyName"
                         )
-                        out.append((f"inline:{name}", doc))
+                        out.append((f"inline:{name}", doc, f"iam:{op}"))
         for op in (
             "ListAttachedRolePolicies",
             "ListAttachedUserPolicies",
@@ -390,7 +395,7 @@ class Facts:
                         continue
                     version = self._policy_version_doc(arn)
                     if isinstance(version, dict):
-                        out.append((str(arn), version))
+                        out.append((str(arn), version, "iam:GetPolicyVersion"))
         return out
 
     @cached_property

@@ -23,8 +23,8 @@ from harness.diagnosis import messages
 from harness.diagnosis.model import Agreement, Finding
 
 ORDER: tuple[str, ...] = (
-    "THROTTLED",
     "KMS_SERVICE_EVENT",
+    "THROTTLED",
     "WRONG_REGION",
     "MULTI_REGION_REPLICA_MISSING",
     "ALIAS_NOT_FOUND",
@@ -38,8 +38,11 @@ ORDER: tuple[str, ...] = (
     "IAM_EXPLICIT_DENY",
     "PERMISSIONS_BOUNDARY_BLOCKS",
     "SESSION_POLICY_BLOCKS",
-    # key trust: key policy and grants
+    # key trust: key policy and grants. Causes behind a missing statement come first: a replica
+    # whose policy drifted, a policy too large to take the statement, a grant meant for this call.
+    "MULTI_REGION_REPLICA_DIVERGED",
     "AWS_MANAGED_KEY_MISUSE",
+    "KEY_POLICY_TOO_LARGE",
     "GRANT_TOKEN_NEEDED",
     "GRANT_CONSTRAINT_UNMET",
     "GRANT_OPERATION_MISSING",
@@ -51,7 +54,6 @@ ORDER: tuple[str, ...] = (
     "IAM_RESOURCE_MISMATCH",
     "CROSS_ACCOUNT_IAM_MISSING",
     "IAM_NO_ALLOW",
-    "MULTI_REGION_REPLICA_DIVERGED",
     # after authorization
     "KEY_PENDING_DELETION",
     "KEY_DISABLED",
@@ -63,7 +65,6 @@ ORDER: tuple[str, ...] = (
     "INCORRECT_KEY",
     "ENCRYPTION_CONTEXT_MISMATCH",
     "CIPHERTEXT_INVALID",
-    "KEY_POLICY_TOO_LARGE",
     "GRANT_LIMIT_REACHED",
     "INVESTIGATOR_ACCESS_DENIED",
     "NO_FAULT_FOUND",
@@ -98,7 +99,7 @@ _CODES_OF = {
     "KEY_POLICY_TOO_LARGE": {"LimitExceededException"},
     "GRANT_LIMIT_REACHED": {"LimitExceededException"},
     "THROTTLED": {"ThrottlingException"},
-    "KMS_SERVICE_EVENT": messages.RETRYABLE,
+    "KMS_SERVICE_EVENT": messages.RETRYABLE | {"ThrottlingException"},
     "KEY_UNAVAILABLE": {"KMSInvalidStateException"},
     "MULTI_REGION_REPLICA_DIVERGED": {"DisabledException", "KMSInvalidStateException"},
 }
@@ -115,6 +116,7 @@ _LAYER_OF = {
     "GRANT_TOKEN_NEEDED": "key-policy",
     "MULTI_REGION_REPLICA_DIVERGED": "key-policy",
     "ALIAS_WRONG_TARGET": "key-policy",
+    "KEY_POLICY_TOO_LARGE": "key-policy",
     "IAM_NO_ALLOW": "identity",
     "IAM_RESOURCE_MISMATCH": "identity",
     "IAM_EXPLICIT_DENY": "identity",
@@ -151,6 +153,10 @@ def agrees(code: str, sig: messages.Signal) -> bool:
         layer = _LAYER_OF.get(code)
         if layer is None:
             return False
+        if code.startswith("GRANT_") and sig.layer == "identity":
+            # A grant-based caller whose key policy delegates to IAM is told "no identity-based
+            # policy allows" when its grant does not apply.
+            return True
         # The SCP phrase can appear even when the denial is implicit (IAM troubleshooting page);
         # messages without a because-clause name no layer.
         return sig.layer in (None, layer)

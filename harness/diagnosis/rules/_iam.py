@@ -48,3 +48,10 @@ def resource_mismatches(ctx: Context) -> list[tuple[str, str, str]]:
                     )
                 )
     return out
+
+
+def call_for(ctx: Context, name: str) -> str:
+    """The IAM call that read the policy named ``name`` (inline:NAME or a policy ARN)."""
+    return next(
+        (c for n, _d, c in ctx.facts.identity_policy_sources if n == name), "iam:GetRolePolicy"
+    )

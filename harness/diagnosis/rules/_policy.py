@@ -165,6 +165,7 @@ def unmet_conditions(ctx: Context, layer: str) -> list[UnmetCondition]:
 
 def resource_misses(ctx: Context, layer: str) -> list[tuple[str, str, list[str]]]:
     """(policy, sid, resource patterns) of Allow statements that failed only on the resource."""
+    # The policy name is as the bundle names it: inline:NAME or the managed policy ARN.
     out = []
     for entry, st in ctx.ev.statements(layer):
         if st.get("effect") != "Allow" or st.get("matched"):

@@ -81,6 +81,22 @@ def _compute(ctx: Context) -> Resolution | None:
                 other_arn=primary,
             )
 
+    # A multi-Region key id (mrk-...) not found here, with no copy of it recorded elsewhere.
+    kid = (req_arn.resource_id if req_arn else facts.request_key).rsplit("/", 1)[-1]
+    if kid.startswith("mrk-") and dk_failed:
+        ev = [
+            Evidence(
+                "kms:DescribeKey",
+                f"{kid} is a multi-Region key id (mrk- prefix) and has no copy in {req_region}",
+            )
+        ]
+        return Resolution(
+            "MULTI_REGION_REPLICA_MISSING",
+            ev + nf,
+            key_region="<primary-region>",
+            other_arn=facts.request_key,
+        )
+
     # A key ARN of another Region, or ciphertext made in another Region.
     if (
         req_arn

@@ -52,8 +52,13 @@ def check(ctx: Context) -> Finding | None:
                         f"{e.get('eventName')} at {e.get('eventTime')} {'via ' + alias if via_alias else 'with the same context'} used key {k}",
                     )
                 )
-    if not evidence:
+    incorrect = ctx.signal_code("IncorrectKeyException")
+    if not evidence and not incorrect:
         return None
+    if incorrect:
+        # IncorrectKeyException for a KeyId that is an alias: the alias's key did not encrypt the
+        # ciphertext (ct-decrypt.html; catalog #53 "an alias repointed by UpdateAlias").
+        evidence.append(ctx.signal_evidence())
     evidence.insert(
         0,
         Evidence(
@@ -74,15 +79,20 @@ def check(ctx: Context) -> Finding | None:
                     f"UpdateAlias of {alias} at {e.get('eventTime')} by {(e.get('userIdentity') or {}).get('arn', '?')}",
                 )
             )
-    old = sorted(others)[0]
+    old = sorted(others)[0] if others else "<key-arn-that-encrypted-the-data>"
     return ctx.finding(
         META,
-        f"Alias {alias} now points to key {target}, but the data {ctx.who} needs was encrypted under {old}; "
+        f"Alias {alias} now points to key {target}, but the data {ctx.who} needs was encrypted under {old if others else 'another key'}; "
         "pass that key's ARN (or point the alias back if it was changed by mistake).",
         evidence,
         Fix(
-            summary=f"Decrypt with {old}, or repoint {alias} to it if the change was a mistake.",
-            cli=f"aws kms update-alias --alias-name {alias} --target-key-id {old.rsplit('/', 1)[-1]}{region_flag(f, f.region)}",
+            summary=f"Decrypt with {old if others else 'the key that encrypted the data (find it in CloudTrail)'}, or repoint {alias} to it if the change was a mistake.",
+            cli=(
+                f"aws cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=UpdateAlias{region_flag(f, f.region)}\n"
+                if not others
+                else ""
+            )
+            + f"aws kms update-alias --alias-name {alias} --target-key-id {old.rsplit('/', 1)[-1]}{region_flag(f, f.region)}",
             terraform=(
                 f'resource "aws_kms_alias" "{alias.removeprefix("alias/").replace("-", "_").replace("/", "_")}" {{\n'
                 f'  name          = "{alias}"\n'

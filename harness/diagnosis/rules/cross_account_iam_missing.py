@@ -41,13 +41,15 @@ def check(ctx: Context) -> Finding | None:
         )
     ]
     if f.identity_collected and not f.identity_unreadable:
-        names = [n for n, _ in f.identity_policies]
-        evidence.append(
-            Evidence(
-                "iam:GetRolePolicy",
-                f"none of the caller's policies ({', '.join(names) or 'none'}) allows {f.action} on {ctx.key}",
+        for name, _doc, call in f.identity_policy_sources:
+            evidence.append(Evidence(call, f"policy {name} does not allow {f.action} on {ctx.key}"))
+        if not f.identity_policy_sources:
+            evidence.append(
+                Evidence(
+                    "iam:ListRolePolicies",
+                    f"{f.principal.name or 'the caller'} has no identity policies",
+                )
             )
-        )
     evidence += ctx.layer_message_evidence("identity")
     if len(evidence) < 2:
         return None

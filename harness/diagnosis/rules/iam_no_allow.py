@@ -37,15 +37,16 @@ def check(ctx: Context) -> Finding | None:
         return None
     evidence = []
     if f.identity_collected and not f.identity_unreadable:
-        names = [n for n, _ in f.identity_policies]
-        evidence.append(
-            Evidence(
-                "iam:ListAttachedRolePolicies"
-                if f.principal.kind != "user"
-                else "iam:ListAttachedUserPolicies",
-                f"none of the {len(names)} identity policies ({', '.join(names) or 'none'}) allows {f.action} on {ctx.key}",
+        sources = f.identity_policy_sources
+        for name, _doc, call in sources:
+            evidence.append(Evidence(call, f"policy {name} does not allow {f.action} on {ctx.key}"))
+        if not sources:
+            listing = (
+                "iam:ListUserPolicies" if f.principal.kind == "user" else "iam:ListRolePolicies"
             )
-        )
+            evidence.append(
+                Evidence(listing, f"{f.principal.name or 'the caller'} has no identity policies")
+            )
     if f.key_policy is not None:
         evidence.append(
             Evidence(

@@ -6,6 +6,7 @@ from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.rules._policy import key_policy_implicit
 
 META = RuleMeta(
     code="KEY_POLICY_TOO_LARGE",
@@ -17,6 +18,9 @@ META = RuleMeta(
 )
 
 LIMIT_BYTES = 32_768
+# "At" the limit: too little room left for one more statement (a principal statement is ~150-300
+# bytes), so the statement the caller needs cannot be added.
+HEADROOM = 512
 _POLICY_WRITES = ("kms:putkeypolicy", "kms:createkey")
 
 
@@ -37,11 +41,12 @@ def check(ctx: Context) -> Finding | None:
             )
             break
     size = len(f.key_policy_text.encode()) if f.key_policy_text else 0
-    if size >= LIMIT_BYTES:
+    full = size >= LIMIT_BYTES - HEADROOM
+    if full:
         evidence.append(
             Evidence(
                 "kms:GetKeyPolicy",
-                f"the key policy is {size} bytes; the documented limit is {LIMIT_BYTES}",
+                f"the key policy is {size} bytes; the documented limit is {LIMIT_BYTES}, leaving no room for another statement",
             )
         )
     if not evidence:
@@ -58,5 +63,8 @@ def check(ctx: Context) -> Finding | None:
             terraform="# build the policy with aws_iam_policy_document and one statement per role list, e.g.\n"
             'data "aws_iam_policy_document" "key" {\n  statement {\n    principals {\n      type        = "AWS"\n      identifiers = var.key_user_role_arns\n    }\n    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"]\n    resources = ["*"]\n  }\n}',
         ),
-        severity="error" if observed or (writing and size >= LIMIT_BYTES) else "warning",
+        # At the limit, a caller the key policy does not allow cannot be added: that is the cause.
+        severity="error"
+        if observed or (full and (writing or key_policy_implicit(ctx)))
+        else "warning",
     )

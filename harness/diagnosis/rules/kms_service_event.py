@@ -28,7 +28,8 @@ def check(ctx: Context) -> Finding | None:
         )
         for e in events
     ]
-    retryable = bool(ctx.signal and ctx.signal.code in messages.RETRYABLE)
+    # Throttling and retryable errors during an open event are the event's (runbook step 1).
+    retryable = bool(ctx.signal and ctx.signal.code in messages.RETRYABLE | {"ThrottlingException"})
     if retryable:
         evidence.append(ctx.signal_evidence())
     arn = events[0].get("arn", "<event-arn>")

@@ -25,11 +25,13 @@ def check(ctx: Context) -> Finding | None:
     key = res.other_arn or f.request_key
     return ctx.finding(
         META,
-        f"Multi-Region key {key} has no replica in {f.region} (copies: {', '.join(res.replica_regions)}); "
+        f"Multi-Region key {key} has no replica in {f.region}"
+        + (f" (copies: {', '.join(res.replica_regions)})" if res.replica_regions else "")
+        + "; "
         f"replicate it there so {ctx.who} can call {ctx.action} in {f.region}.",
         res.evidence,
         Fix(
-            summary=f"Replicate the key to {f.region} (then give the replica the same key policy), or call a Region that has a copy.",
+            summary=f"Replicate the key to {f.region} from its primary Region (then give the replica the same key policy), or call a Region that has a copy.",
             cli=f"aws kms replicate-key --key-id {key} --replica-region {f.region} --region {res.key_region}",
             terraform=(
                 'resource "aws_kms_replica_key" "replica" {\n'
