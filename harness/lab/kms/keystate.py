@@ -67,13 +67,13 @@ def check(operation: str, arn: str, state: str) -> None:
         return
     if operation in CRYPTO_OPERATIONS:
         raise state_error(arn, state)
-    if state in ("Creating", "Updating", "PendingReplicaDeletion"):
-        raise state_error(arn, state)
     if operation == "CancelKeyDeletion":
-        if state != "PendingDeletion":
+        if state not in ("PendingDeletion", "PendingReplicaDeletion"):
             raise AwsError("KMSInvalidStateException", f"{arn} is not pending deletion.")
         return
-    if state == "PendingDeletion":
+    if state in ("Creating", "Updating"):
+        raise state_error(arn, state)
+    if state in ("PendingDeletion", "PendingReplicaDeletion"):
         if operation in ("ImportKeyMaterial", "DeleteImportedKeyMaterial", "ReplicateKey"):
             raise state_error(arn, state)
         if operation not in ("GetParametersForImport",):

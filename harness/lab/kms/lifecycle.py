@@ -163,18 +163,19 @@ def op_ScheduleKeyDeletion(svc: KmsService, call: KmsCall) -> dict[str, Any]:
         raise AwsError("UnsupportedOperationException", f"{key.arn} is an AWS managed key.")
     with svc.store.lock:
         mr = key.multi_region
-        if mr is not None and mr.primary_region == key.region and len(mr.regions) > 1:
-            raise AwsError(
-                "UnsupportedOperationException",
-                f"{key.arn} is a multi-Region primary key with replicas; delete the replicas first.",
-            )
-        key.state = "PendingDeletion"
+        replicas = (
+            [r for r in mr.regions if r != key.region and svc.store.get(key.account, r, key.key_id)]
+            if mr is not None and mr.primary_region == key.region
+            else []
+        )
+        # multi-region-keys-delete.html: a primary with replicas waits in PendingReplicaDeletion.
+        key.state = "PendingReplicaDeletion" if replicas else "PendingDeletion"
         key.pending_window = days
         key.deletion_date = now() + dt.timedelta(days=days)
     return {
         "KeyId": key.arn,
         "DeletionDate": ts(key.deletion_date),
-        "KeyState": "PendingDeletion",
+        "KeyState": key.state,
         "PendingWindowInDays": days,
     }
 
@@ -477,7 +478,7 @@ def op_ReplicateKey(svc: KmsService, call: KmsCall) -> dict[str, Any]:
         usage=key.usage,
         origin=key.origin,
         material=key.material,
-        description=str(call.params.get("Description") or key.description),
+        description=str(call.params.get("Description") or ""),
         state="Enabled" if key.origin != "EXTERNAL" else "PendingImport",
         policy=policy,
         tags=tags,

@@ -275,7 +275,7 @@ class KmsService:
             meta["MacAlgorithms"] = [f"HMAC_SHA_{key.spec.split('_')[1]}"]
         if key.usage == "KEY_AGREEMENT":
             meta["KeyAgreementAlgorithms"] = ["ECDH"]
-        if key.deletion_date and state == "PendingDeletion":
+        if key.deletion_date and state in ("PendingDeletion", "PendingReplicaDeletion"):
             meta["DeletionDate"] = ts(key.deletion_date)
             meta["PendingDeletionWindowInDays"] = key.pending_window
         if key.origin == "EXTERNAL":
