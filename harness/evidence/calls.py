@@ -15,11 +15,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.session
 from botocore import xform_name
 
 from harness.aws import Target, is_connection_error
+from harness.errors import UsageError
 from harness.evidence.guard import ReadOnlyViolation, install_guard
 from harness.evidence.scrub import scrub, to_jsonable
 
@@ -29,7 +32,7 @@ ClientHook = Callable[[Any, str], None]
 # service must not hold the bundle back.
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
-MAX_ATTEMPTS = 4
+MAX_ATTEMPTS = 4  # per call, the first try included
 
 
 _SESSIONS: dict[tuple[Any, ...], Any] = {}
@@ -51,9 +54,10 @@ def make_client(target: Target, service: str, region: str, max_attempts: int) ->
     with _SESSIONS_LOCK:
         session = _SESSIONS.get(key)
         if session is None:
-            session = _SESSIONS[key] = target.session()
+            session = _SESSIONS[key] = _session(target)
         config = botocore.config.Config(
-            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            # total_max_attempts counts the first try, as the AWS CLI's max_attempts does.
+            retries={"mode": "adaptive", "total_max_attempts": max_attempts},
             connect_timeout=CONNECT_TIMEOUT,
             read_timeout=READ_TIMEOUT,
         )
@@ -71,6 +75,34 @@ def make_client(target: Target, service: str, region: str, max_attempts: int) ->
 
         client.meta.events.register_first("before-sign.*.*", add_headers)
     return client
+
+
+_LOADER: Any = None
+
+
+def _session(target: Target) -> Any:
+    """`target.session()`, sharing one botocore data loader across credentials: a fresh
+    loader re-parses botocore's endpoint and service files (~70 ms a session)."""
+    global _LOADER
+    core = botocore.session.Session()
+    if _LOADER is None:
+        _LOADER = core.get_component("data_loader")
+    else:
+        core.register_component("data_loader", _LOADER)
+    try:
+        session = boto3.Session(
+            botocore_session=core,
+            profile_name=target.profile,
+            aws_access_key_id=target.access_key_id,
+            aws_secret_access_key=target.secret_access_key,
+            aws_session_token=target.session_token,
+            region_name=target.resolved_region(),
+        )
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise UsageError(f"AWS profile not found: {target.profile}") from exc
+    # boto3 appends its data path to the loader per session; keep the shared list short.
+    _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))
+    return session
 
 
 @dataclass
@@ -94,6 +126,7 @@ class CallLog:
     ) -> None:
         self._max_attempts = max_attempts
         self._lock = threading.Lock()
+        self._client_lock = threading.Lock()  # one client per key, even when asked at once
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._inflight: dict[str, Future[Any]] = {}
         self._records: list[tuple[int, dict[str, Any]]] = []
@@ -106,18 +139,20 @@ class CallLog:
 
     def client(self, creds: Credentials, service: str, region: str) -> Any:
         key = (creds.label, region, service)
-        with self._lock:
+        with self._client_lock:
             existing = self._clients.get(key)
-        if existing is not None:
-            return existing
+            if existing is None:
+                existing = self._clients[key] = self._new_client(creds, service, region)
+        return existing
+
+    def _new_client(self, creds: Credentials, service: str, region: str) -> Any:
         client = make_client(creds.target, service, region, self._max_attempts)
         install_guard(client, service)
         client.meta.events.register("before-call.*.*", self._count_call(service))
         client.meta.events.register("before-send.*.*", self._count_send)
         if self._client_hook is not None:
             self._client_hook(client, service)
-        with self._lock:
-            return self._clients.setdefault(key, client)
+        return client
 
     def _count_call(self, service: str) -> Callable[..., None]:
         def count(model: Any, **_: Any) -> None:
@@ -176,6 +211,13 @@ class CallLog:
         try:
             response = self._send(creds, service, operation, region, params, paginate, max_items)
             kept = keep(response) if keep else response
+            if "account" not in record and operation == "GetCallerIdentity":
+                # Whose credentials these are is what this call finds out.
+                record = (
+                    {**record, "account": str(response.get("Account") or "")}
+                    if response.get("Account")
+                    else record
+                )
             record["response"] = scrub(to_jsonable(kept))
             if note:
                 record["note"] = note

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,9 +17,10 @@ from harness.aws import Target, endpoint_errors
 from harness.evidence.calls import CallLog, ClientHook, Credentials
 from harness.evidence.collectors.key import KEY_RESOLVER
 from harness.evidence.guard import ReadOnlyViolation
-from harness.evidence.investigation import Investigation
+from harness.evidence.investigation import DeadlineExceeded, Investigation
 from harness.evidence.registry import Collector, collectors
 from harness.evidence.request import InvestigationRequest
+from harness.evidence.threads import DaemonPool
 
 BUNDLE_KIND = "kms-evidence-bundle"
 BUNDLE_VERSION = 1
@@ -30,7 +31,7 @@ class CollectOptions:
     timeout: float = 60.0  # seconds for the whole collection
     lookback_hours: float = 24.0  # CloudTrail and CloudWatch Logs window
     workers: int = 12
-    max_attempts: int = 4  # botocore adaptive retries, per call
+    max_attempts: int = 4  # per call, first try included (botocore adaptive retries)
     client_hook: ClientHook | None = None  # called with every client created (tests, tracing)
 
 
@@ -79,8 +80,8 @@ def run_collection(
         if key_target is not None:
             key_side = Credentials("key-account", key_target)
             key_side.account, _ = _whoami(log, key_side, key_ref.region or region)
-    fanout = ThreadPoolExecutor(max_workers=opts.workers * 2, thread_name_prefix="kmslab-fanout")
-    outer = ThreadPoolExecutor(max_workers=opts.workers, thread_name_prefix="kmslab-collect")
+    fanout = DaemonPool(opts.workers * 2, "kmslab-fanout")
+    outer = DaemonPool(opts.workers, "kmslab-collect")
     inv = Investigation(
         request=req,
         principal=req.parsed_principal,
@@ -113,8 +114,8 @@ def run_collection(
         status.update(_outcomes(running, {c.name: c for c in registered}))
         calls = log.freeze()
     finally:
-        outer.shutdown(wait=False, cancel_futures=True)
-        fanout.shutdown(wait=False, cancel_futures=True)
+        outer.close()
+        fanout.close()
     seconds = time.monotonic() - started
     bundle: dict[str, Any] = {
         "kind": BUNDLE_KIND,
@@ -148,6 +149,9 @@ def _outcomes(running: dict[str, Future[None]], by_name: dict[str, Collector]) -
             out[name] = "timeout"
             continue
         exc = future.exception()
+        if isinstance(exc, DeadlineExceeded):
+            out[name] = "timeout"
+            continue
         if isinstance(exc, ReadOnlyViolation):
             raise exc
         # A collector bug costs that collector's evidence, never the bundle.

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from harness.evidence.calls import CallLog, Credentials
 from harness.evidence.request import InvestigationRequest, KeyRef, Principal
+from harness.evidence.threads import DaemonPool
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 UNREADABLE = "CrossAccountUnreadable"
+
+
+class DeadlineExceeded(Exception):
+    """The collection's time ran out while a collector waited on its calls."""
 
 
 @dataclass
@@ -30,7 +34,7 @@ class Investigation:
     investigator: Credentials
     key_side: Credentials | None  # None: the key's account is not readable
     key_account: str | None
-    fanout: ThreadPoolExecutor
+    fanout: DaemonPool
     deadline: float
     lookback_seconds: float
     started_at: float = field(default_factory=time.time)  # wall clock, for log windows
@@ -109,12 +113,12 @@ class Investigation:
         return max(0.0, self.deadline - time.monotonic())
 
     def parallel(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R | None]:
-        """Run `fn` over `items` concurrently; an item not done by the deadline yields None."""
+        """Run `fn` over `items` concurrently; DeadlineExceeded if they outlast the collection."""
         futures = [self.fanout.submit(fn, item) for item in items]
         results: list[R | None] = []
         for future in futures:
             try:
                 results.append(future.result(timeout=self.remaining()))
-            except FutureTimeout:
-                results.append(None)
+            except FutureTimeout as exc:
+                raise DeadlineExceeded("collection deadline passed") from exc
         return results

@@ -47,7 +47,7 @@ def target(moto: str, monkeypatch: pytest.MonkeyPatch) -> Target:
 
 @pytest.fixture
 def run(target: Target) -> Collect:
-    """Collect with one attempt per call: moto answers unimplemented APIs with retryable 500s."""
+    """Collect with one try per call: moto answers unimplemented APIs with retryable 500s."""
 
     def go(
         req: InvestigationRequest, key_target: Target | None = None, **options: Any
