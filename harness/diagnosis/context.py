@@ -43,9 +43,19 @@ class Context:
         signal = observed
         if signal is None and facts.failing_events:
             last = facts.failing_events[-1]
-            signal = messages.parse(
-                str(last.get("errorCode") or ""), str(last.get("errorMessage") or "")
+            # A failure followed by a success of the same call is history, not the problem.
+            op = facts.action.split(":", 1)[-1]
+            later_ok = any(
+                e.get("eventName") == op
+                and not e.get("errorCode")
+                and facts.event_is_caller(e)
+                and str(e.get("eventTime") or "") >= str(last.get("eventTime") or "")
+                for e in facts.kms_events()
             )
+            if not later_ok:
+                signal = messages.parse(
+                    str(last.get("errorCode") or ""), str(last.get("errorMessage") or "")
+                )
         return cls(facts=facts, ev=ev, observed=observed, signal=signal)
 
     # -- names --------------------------------------------------------------------------------

@@ -194,3 +194,38 @@ def test_fix_names_this_key_and_principal() -> None:
         assert KEY_ARN in f.summary and (SESSION_ARN in f.summary or "app" in f.summary)
     f = diagnose(cases.no_allow()).finding("KEY_POLICY_NO_ALLOW")
     assert f is not None and f"arn:aws:iam::{ACCT}:role/app" in f.fix.cli
+
+
+def test_cloudtrail_failure_followed_by_success_is_history() -> None:
+    # After a fix the same call succeeds; the older failed event must not be diagnosed again.
+    b = healthy()
+    b.cloudtrail(
+        cases.ct_event(
+            "Decrypt",
+            error=("DisabledException", f"{KEY_ARN} is disabled."),
+            time="2026-11-29T11:50:00Z",
+        ),
+        cases.ct_event("Decrypt", time="2026-11-29T11:59:00Z"),
+    )
+    report = diagnose(b.build())
+    assert report.primary is None and report.decision == "Allowed"
+
+
+def test_describe_key_state_overrides_an_old_cloudtrail_message() -> None:
+    b = healthy()
+    b.cloudtrail(cases.ct_event("Decrypt", error=("DisabledException", f"{KEY_ARN} is disabled.")))
+    assert "KEY_DISABLED" not in diagnose(b.build()).codes()
+
+
+def test_grant_used_within_the_second_it_was_created() -> None:
+    # CloudTrail eventTime has whole seconds; CreationDate has fractions (grants.html, ct events).
+    b = cases._grant_bundle(
+        cases._grant(["Decrypt"], created="2026-11-29T11:59:00.600Z"), grant_tokens=0
+    )
+    b.cloudtrail(
+        cases.ct_event(
+            "Decrypt", error=("AccessDeniedException", "denied"), time="2026-11-29T11:59:00Z"
+        )
+    )
+    report = diagnose(b.denied("resource-based policy").build())
+    assert report.primary == "GRANT_TOKEN_NEEDED"

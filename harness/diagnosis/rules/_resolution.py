@@ -36,7 +36,12 @@ def _not_found(ctx: Context) -> list[Evidence]:
             )
         )
     sig = ctx.signal
-    if sig and (sig.code == "NotFoundException" or sig.ambiguous):
+    found_now = ctx.facts.key_metadata is not None
+    if (
+        sig
+        and (sig.code == "NotFoundException" or sig.ambiguous)
+        and (sig is ctx.observed or not found_now)
+    ):
         out.append(ctx.signal_evidence())
     return out
 
@@ -184,7 +189,7 @@ def _compute(ctx: Context) -> Resolution | None:
                 )
             return Resolution("ALIAS_NOT_FOUND", ev, alias=alias, cross_account=cross)
 
-    if dk_failed or (ctx.signal and ctx.signal.code == "NotFoundException"):
+    if dk_failed or (ctx.observed and ctx.observed.code == "NotFoundException"):
         ev = list(nf)
         for event in facts.kms_events(("DeleteKey", "ScheduleKeyDeletion")):
             if facts.key_id and facts.key_id in str(event):

@@ -18,6 +18,12 @@ def state_evidence(ctx: Context, states: tuple[str, ...]) -> list[Evidence]:
             )
         )
     sig = ctx.signal
-    if sig and sig.state in states:
+    # DescribeKey is the current state; an older CloudTrail message does not override it.
+    current = md.get("KeyState") if md else None
+    if (
+        sig
+        and sig.state in states
+        and (sig is ctx.observed or current is None or current in states)
+    ):
         out.append(ctx.signal_evidence())
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from harness.diagnosis.context import Context
 from harness.diagnosis.facts import is_access_denied, parse_time
@@ -52,7 +52,7 @@ def check(ctx: Context) -> Finding | None:
     if not fresh:
         return None
     g, created = fresh[-1]
-    age = int((when - created).total_seconds())
+    age = max(0, int((when - created).total_seconds()))
     evidence = [
         Evidence(
             "kms:ListGrants",
@@ -93,5 +93,10 @@ def check(ctx: Context) -> Finding | None:
     )
 
 
+# CloudTrail times have whole seconds while CreationDate has fractions: a grant used within the
+# second it was created can look a little younger than the failure.
+SKEW = timedelta(seconds=2)
+
+
 def timedelta_ok(created: datetime, when: datetime) -> bool:
-    return bool(created <= when and when - created <= PROPAGATION)
+    return bool(-SKEW <= when - created <= PROPAGATION)
