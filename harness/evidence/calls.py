@@ -22,8 +22,8 @@ import botocore.session
 from botocore import xform_name
 
 from harness.aws import Target, is_connection_error
-from harness.errors import UsageError
-from harness.evidence.guard import ReadOnlyViolation, install_guard
+from harness.errors import KmslabError, UsageError
+from harness.evidence.guard import install_guard
 from harness.evidence.scrub import scrub, to_jsonable
 
 ClientHook = Callable[[Any, str], None]
@@ -100,6 +100,9 @@ def _session(target: Target) -> Any:
         )
     except botocore.exceptions.ProfileNotFound as exc:
         raise UsageError(f"AWS profile not found: {target.profile}") from exc
+    if target.profile and target.profile not in session.available_profiles:
+        # With a supplied botocore session boto3 defers this check to the first call.
+        raise UsageError(f"AWS profile not found: {target.profile}")
     # boto3 appends its data path to the loader per session; keep the shared list short.
     _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))
     return session
@@ -221,7 +224,8 @@ class CallLog:
             record["response"] = scrub(to_jsonable(kept))
             if note:
                 record["note"] = note
-        except ReadOnlyViolation:
+        except KmslabError:
+            # A refused write, or a usage error such as an unknown profile: never evidence.
             pending.set_result(None)
             raise
         except botocore.exceptions.ClientError as exc:

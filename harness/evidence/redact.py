@@ -36,6 +36,7 @@ NAME_FIELDS: dict[str, str] = {
     "userName": "user",
     "GroupName": "group",
     "PolicyName": "policy",
+    "PolicyNames": "policy",
     "AliasName": "alias",
     "roleSessionName": "session",
     "RoleSessionName": "session",

@@ -113,7 +113,7 @@ def cloudtrail_principal(inv: Investigation) -> None:
                 inv.region,
                 *job,
                 keep=lambda response: _assume_role_events(response, principal.account, role),
-                note=f"client-side: kept AssumeRole events of role {role}",
+                note="client-side: kept the AssumeRole events of the principal's role",
             )
         else:
             _lookup(inv, creds, inv.region, *job)
