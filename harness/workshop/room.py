@@ -21,7 +21,7 @@ import botocore.exceptions
 from harness.aws import endpoint_errors
 from harness.errors import KmslabError, UsageError
 from harness.paths import state_dir
-from harness.scenarios.call import issue_credentials, make_call
+from harness.scenarios.call import Outcome, issue_credentials, make_call
 from harness.scenarios.model import Scenario
 from harness.scenarios.native import NativeProvisioner, lab_targets
 from harness.scenarios.refs import Resolved, substitute
@@ -337,8 +337,18 @@ class Room:
         provisioner = self.provisioner(endpoint)
         reasons: list[Rejection] = []
         with lab_errors(f"workshop check at {endpoint}"):
-            caller = issue_credentials(provisioner, live.call, live.setup, resolved)
-            outcome = make_call(caller, live.call, resolved)
+            try:
+                caller = issue_credentials(provisioner, live.call, live.setup, resolved)
+            except botocore.exceptions.ClientError as exc:
+                # The fix deleted or broke the application's principal: the call cannot happen.
+                error = exc.response.get("Error", {})
+                outcome = Outcome(
+                    ok=False,
+                    code=error.get("Code"),
+                    message=f"the application's principal cannot get credentials: {error.get('Message')}",
+                )
+            else:
+                outcome = make_call(caller, live.call, resolved)
             if outcome.ok:
                 try:
                     actual = actual_view(intended, provisioner, resolved)
