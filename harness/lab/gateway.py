@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import botocore.auth
+import botocore.exceptions
 import botocore.awsrequest
 import botocore.credentials
 from werkzeug.wrappers import Request, Response
@@ -178,9 +179,21 @@ class Lab:
             return self.dispatch(req, principal)
         except AwsError as err:
             return protocol.error_response(req.protocol, req.service, err, req.request_id)
-        except EndpointError as exc:
-            unavailable = AwsError("ServiceUnavailable", str(exc), 503)
-            return protocol.error_response(req.protocol, req.service, unavailable, req.request_id)
+        except (
+            EndpointError,
+            botocore.exceptions.BotoCoreError,
+            botocore.exceptions.ClientError,
+        ) as exc:
+            return protocol.error_response(
+                req.protocol, req.service, self.upstream_error(req, exc), req.request_id
+            )
+
+    def upstream_error(self, req: protocol.AwsRequest, exc: Exception) -> AwsError:
+        """The upstream failed or is gone: a retryable AWS error naming it, never a crash."""
+        detail = f"lab upstream {self.upstream.describe()} failed: {exc}"
+        if req.service == "kms":
+            return AwsError("DependencyTimeoutException", detail, 500)
+        return AwsError("ServiceUnavailable", detail, 503)
 
     def dispatch(self, req: protocol.AwsRequest, principal: Principal) -> Response:
         service = req.service

@@ -108,3 +108,29 @@ def test_admin_controls_round_trip_and_validation(moto_lab: Lab) -> None:
         admin.set_controls({"grant_delay": 3})
     with pytest.raises(UsageError, match="key_states"):
         admin.set_controls({"key_states": {"arn:x": "Melting"}})
+
+
+def test_upstream_lost_at_runtime_gives_retryable_aws_errors() -> None:
+    from moto.server import ThreadedMotoServer
+
+    from lab.labkit import Lab as Handle
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    server = LabServer(upstream=f"http://{host}:{port}").start()
+    try:
+        lab = Handle(server, "url")
+        key = lab.key()
+        creds = lab.assume(lab.role("app"))
+        moto.stop()
+        with pytest.raises(ClientError) as exc:
+            lab.client("kms", creds=creds).encrypt(KeyId=key["Arn"], Plaintext=b"x")
+        code, message = error(exc)
+        assert code == "DependencyTimeoutException" and f"127.0.0.1:{port}" in message
+        with pytest.raises(ClientError) as exc:
+            lab.client("iam").get_role(RoleName="app")
+        assert error(exc)[0] == "ServiceUnavailable"
+        assert lab.client("kms").encrypt(KeyId=key["Arn"], Plaintext=b"x")["KeyId"] == key["Arn"]
+    finally:
+        server.stop()

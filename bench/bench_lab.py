@@ -1,0 +1,139 @@
+"""Lab endpoint: Decrypt latency through the lab vs directly against the upstream, start-up time."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import boto3
+import botocore.config
+
+from bench.report import Report, Row, percentile, timed
+from harness.lab import LabClient, LabServer
+
+SAMPLES = 400
+WARMUP = 30
+
+
+def _client(endpoint: str, **creds: Any) -> Any:
+    if not creds:
+        creds = {"aws_access_key_id": "111111111111", "aws_secret_access_key": "operator"}
+    return boto3.client(
+        "kms",
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        config=botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+        **creds,
+    )
+
+
+def _decrypt_samples(kms: Any, blob: bytes) -> list[float]:
+    for _ in range(WARMUP):
+        kms.decrypt(CiphertextBlob=blob)
+    return timed(lambda: kms.decrypt(CiphertextBlob=blob), SAMPLES)
+
+
+def run(report: Report) -> None:
+    start = time.perf_counter()
+    server = LabServer(upstream="moto", port=0).start()
+    startup = time.perf_counter() - start
+    try:
+        LabClient(server.endpoint).reset()
+        direct = _client(server.upstream.url)
+        direct_key = direct.create_key()["KeyMetadata"]["KeyId"]
+        direct_blob = direct.encrypt(KeyId=direct_key, Plaintext=b"x" * 32)["CiphertextBlob"]
+        base = _decrypt_samples(direct, direct_blob)
+
+        lab = _client(server.endpoint)
+        key = lab.create_key()["KeyMetadata"]["Arn"]
+        blob = lab.encrypt(KeyId=key, Plaintext=b"x" * 32)["CiphertextBlob"]
+        operator = _decrypt_samples(lab, blob)
+
+        iam = boto3.client(
+            "iam",
+            region_name="us-east-1",
+            endpoint_url=server.endpoint,
+            aws_access_key_id="111111111111",
+            aws_secret_access_key="operator",
+        )
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        iam.create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps(trust))
+        iam.put_role_policy(
+            RoleName="bench",
+            PolicyName="p",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key}],
+                }
+            ),
+        )
+        sts = boto3.client(
+            "sts",
+            region_name="us-east-1",
+            endpoint_url=server.endpoint,
+            aws_access_key_id="111111111111",
+            aws_secret_access_key="operator",
+        )
+        creds = sts.assume_role(
+            RoleArn="arn:aws:iam::111111111111:role/bench", RoleSessionName="bench"
+        )["Credentials"]
+        issued = _client(
+            server.endpoint,
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+        authorized = _decrypt_samples(issued, blob)
+    finally:
+        server.stop()
+
+    ms = 1000.0
+    for label, samples in (("operator", operator), ("issued, authorized", authorized)):
+        report.add(
+            Row(
+                f"Decrypt p50 via lab ({label})",
+                percentile(samples, 50) * ms,
+                "ms",
+                "moto direct p50",
+                percentile(base, 50) * ms,
+                "<= 3x (operator)",
+            )
+        )
+        report.add(
+            Row(
+                f"Decrypt p95 via lab ({label})",
+                percentile(samples, 95) * ms,
+                "ms",
+                "moto direct p95",
+                percentile(base, 95) * ms,
+            )
+        )
+
+    start = time.perf_counter()
+    from moto.server import ThreadedMotoServer
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    moto_startup = time.perf_counter() - start
+    moto.stop()
+    start = time.perf_counter()
+    again = LabServer(upstream="moto", port=0).start()
+    warm_startup = time.perf_counter() - start
+    again.stop()
+    report.add(Row("lab start-up, first in process (embedded moto)", startup * ms, "ms"))
+    report.add(
+        Row(
+            "lab start-up, warm", warm_startup * ms, "ms", "moto server start-up", moto_startup * ms
+        )
+    )
