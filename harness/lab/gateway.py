@@ -10,9 +10,9 @@ import re
 from typing import Any
 
 import botocore.auth
-import botocore.exceptions
 import botocore.awsrequest
 import botocore.credentials
+import botocore.exceptions
 from werkzeug.wrappers import Request, Response
 
 from harness.errors import EndpointError, KmslabError

@@ -80,7 +80,7 @@ def test_mixed_concurrent_calls_match_predictions(moto_lab: Lab) -> None:
     }
 
     def predict(principal: str, op: str, key: str) -> tuple[str, str]:
-        creds, arn, identity = principals[principal]
+        _creds, arn, identity = principals[principal]
         meta = keys[key]
         if principal != "operator":
             result = evaluate(
