@@ -101,3 +101,25 @@ def test_controls_file_errors_are_usage_errors(tmp_path: Path) -> None:
         "http://127.0.0.1:9",
     )
     assert result.returncode == 2 and "cannot read" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.localstack
+def test_down_also_stops_the_localstack_the_lab_started(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    script = root / "scripts" / "localstack.sh"
+    if (
+        os.environ.get("KMSLAB_LOCALSTACK_URL")
+        or subprocess.run([str(script), "status"], capture_output=True, check=False).returncode == 0
+    ):
+        pytest.skip("a LocalStack is already running; this test needs to own one")
+    up = kmslab(
+        tmp_path, "lab", "up", "--upstream", "localstack", "--port", str(free_port()), "--detach"
+    )
+    if up.returncode == 3:
+        pytest.skip(f"LocalStack cannot start here: {up.stderr.strip()}")
+    assert up.returncode == 0, up.stderr
+    pid_path = root / ".kmslab" / "localstack" / "pid"
+    ls_pid = int(pid_path.read_text())
+    assert kmslab(tmp_path, "lab", "down").returncode == 0
+    assert not pid_alive(ls_pid)

@@ -72,8 +72,11 @@ def test_kms_calls_are_recorded_in_aws_schema(lab: Lab) -> None:
     assert error(exc)[0] == "InvalidLookupAttributesException"
 
 
-def test_assume_role_session_policy_is_recorded(lab: Lab) -> None:
+def test_assume_role_session_policy_and_iam_changes_are_recorded(lab: Lab) -> None:
     role = lab.role("app")
+    created = events(lab, EventName="CreateRole")
+    assert created and created[0]["eventSource"] == "iam.amazonaws.com"
+    assert created[0]["requestParameters"]["roleName"] == "app"
     lab.assume(role, session="narrow", Policy=allow("kms:DescribeKey"))
     record = events(lab, EventName="AssumeRole")[0]
     assert (
