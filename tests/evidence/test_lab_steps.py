@@ -24,7 +24,7 @@ from harness.lab import LabClient
 
 from .lab_world import APP_ACCOUNT, LabWorld
 from .scenarios import allow, doc
-from .support import Collect, calls, one
+from .support import Collect, calls, deny_with, one
 
 DENIED = "AccessDeniedException"
 
@@ -297,3 +297,63 @@ def test_step8_the_failing_call_in_cloudtrail_and_its_log_group(
     assert [(m["eventName"], m["resources"][0]["ARN"]) for m in messages] == [
         ("Decrypt", key["Arn"])
     ]
+
+
+# -- IAM, CloudTrail, Logs and Health reads the lab does not authorize: AWS's refusal is
+# -- simulated at the client (IAM answers "AccessDenied", the others "AccessDeniedException";
+# -- https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html).
+
+
+def test_step1_investigator_without_health(lab: LabWorld, lab_run: Collect) -> None:
+    _, principal = app_with(lab, ["kms:Decrypt"])
+    key = lab.key()
+    hook = deny_with(
+        DENIED, "not authorized to perform: health:DescribeEvents", {"health:DescribeEvents"}
+    )
+    bundle = lab_run(req(principal, key["Arn"]), client_hook=hook).bundle
+    assert one(bundle, "health", "DescribeEvents")["error"]["code"] == DENIED
+    assert "response" in one(bundle, "kms", "DescribeKey")
+
+
+def test_step4_investigator_without_iam_reads(lab: LabWorld, lab_run: Collect) -> None:
+    _, principal = app_with(lab, ["kms:Decrypt"])
+    key = lab.key()
+    refused = {"iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"}
+    hook = deny_with("AccessDenied", "User is not authorized to perform: iam:GetRole", refused)
+    bundle = lab_run(req(principal, key["Arn"]), client_hook=hook).bundle
+    for name in refused:
+        assert one(bundle, *name.split(":"))["error"]["code"] == "AccessDenied", name
+    # Nothing listed, so nothing fetched; the KMS side is unaffected.
+    assert not calls(bundle, "iam", "GetRolePolicy")
+    assert "response" in one(bundle, "kms", "GetKeyPolicy")
+
+
+def test_step5_investigator_without_get_role(lab: LabWorld, lab_run: Collect) -> None:
+    _, principal = app_with(lab, ["kms:Decrypt"])
+    lab.role("admin")
+    admin = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{APP_ACCOUNT}:role/admin"},
+             "Action": "kms:*", "Resource": "*"}  # fmt: skip
+    key = lab.key(lab.root_policy(admin))
+    hook = deny_with("AccessDenied", "not authorized to perform: iam:GetRole", {"iam:GetRole"})
+    bundle = lab_run(req(principal, key["Arn"]), client_hook=hook).bundle
+    assert one(bundle, "iam", "GetRole", RoleName="admin")["error"]["code"] == "AccessDenied"
+    assert "response" in one(bundle, "kms", "GetKeyPolicy")
+
+
+def test_step8_investigator_without_cloudtrail_and_logs(lab: LabWorld, lab_run: Collect) -> None:
+    _, principal = app_with(lab, ["kms:Decrypt"])
+    key = lab.key()
+    lab.client("logs").create_log_group(logGroupName="cloudtrail")
+    lab.client("s3").create_bucket(Bucket="trail-bucket-kmslab")
+    lab.client("cloudtrail").create_trail(
+        Name="main", S3BucketName="trail-bucket-kmslab",
+        CloudWatchLogsLogGroupArn=f"arn:aws:logs:us-east-1:{APP_ACCOUNT}:log-group:cloudtrail:*",
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{APP_ACCOUNT}:role/ct",
+    )  # fmt: skip
+    refused = {"cloudtrail:LookupEvents", "logs:FilterLogEvents"}
+    hook = deny_with(DENIED, "not authorized", refused)
+    bundle = lab_run(req(principal, key["Arn"]), client_hook=hook).bundle
+    lookups = calls(bundle, "cloudtrail", "LookupEvents")
+    assert len(lookups) == 3 and {c["error"]["code"] for c in lookups} == {DENIED}
+    assert one(bundle, "logs", "FilterLogEvents")["error"]["code"] == DENIED
+    assert one(bundle, "cloudtrail", "DescribeTrails")["response"]["trailList"][0]["Name"] == "main"
