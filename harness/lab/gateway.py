@@ -387,6 +387,7 @@ class Lab:
 
     def forward(self, req: protocol.AwsRequest, principal: Principal) -> Response:
         account = principal.account
+        doomed = self._doomed_principal(req, account)
         headers = {k: v for k, v in req.http.headers.items() if k.lower() not in DROP_HEADERS}
         path = req.http.full_path if req.http.query_string else req.http.path
         aws_request = botocore.awsrequest.AWSRequest(
@@ -401,8 +402,24 @@ class Lab:
         )
         if status < 300:
             self.after_forward(req, principal, body)
+            if doomed is not None:
+                self.kms.orphan_principal(*doomed)
         headers_out = [(k, v) for k, v in resp_headers.items() if k.lower() not in HOP_HEADERS]
         return Response(body, status=status, headers=headers_out)
+
+    def _doomed_principal(self, req: protocol.AwsRequest, account: str) -> tuple[str, str] | None:
+        """(ARN, unique id) of a role or user this request deletes, read before it is gone."""
+        if req.service != "iam" or req.operation not in ("DeleteRole", "DeleteUser"):
+            return None
+        if req.operation == "DeleteRole":
+            entity = self.iam.role(account, req.params.get("RoleName", ""))
+            unique = entity.get("RoleId") if entity else None
+        else:
+            entity = self.iam.user(account, req.params.get("UserName", ""))
+            unique = entity.get("UserId") if entity else None
+        if not entity or not unique:
+            return None
+        return str(entity["Arn"]), str(unique)
 
     def after_forward(self, req: protocol.AwsRequest, principal: Principal, body: bytes) -> None:
         service, op = req.service, req.operation

@@ -347,3 +347,30 @@ def test_grant_quota_from_controls(lab: Lab) -> None:
             KeyId=key["Arn"], GranteePrincipal=f"arn:aws:iam::{APP}:root", Operations=["Decrypt"]
         )
     assert error(exc)[0] == "LimitExceededException"
+
+
+def test_deleted_and_recreated_role_is_a_different_principal(lab: Lab) -> None:
+    """IAM reference_policies_elements_principal.html: after a role is deleted the key policy
+    shows its unique id (AROA...), and a new role with the same name does not match it; grants
+    to the old role do not apply to the new one (failure catalog rows 17 and 38)."""
+    role = lab.role("app")
+    named = {
+        "Effect": "Allow",
+        "Principal": {"AWS": role},
+        "Action": "kms:Encrypt",
+        "Resource": "*",
+    }
+    key = lab.key(Policy=key_policy(root(), named))
+    grant_key = lab.key()
+    kms = lab.client("kms")
+    kms.create_grant(KeyId=grant_key["Arn"], GranteePrincipal=role, Operations=["Encrypt"])
+    lab.client("kms", creds=lab.assume(role)).encrypt(KeyId=key["Arn"], Plaintext=b"x")
+    lab.client("iam").delete_role(RoleName="app")
+    stored = json.loads(kms.get_key_policy(KeyId=key["Arn"], PolicyName="default")["Policy"])
+    orphan = stored["Statement"][1]["Principal"]["AWS"]
+    assert orphan.startswith("AROA") and orphan != role
+    again = lab.client("kms", creds=lab.assume(lab.role("app")))
+    assert denied(lab, again.encrypt, KeyId=key["Arn"], Plaintext=b"x").endswith(
+        "no identity-based policy allows the kms:Encrypt action"
+    )
+    denied(lab, again.encrypt, KeyId=grant_key["Arn"], Plaintext=b"x")

@@ -41,6 +41,7 @@ class Grant:
     name: str = ""
     retiring: str | None = None
     constraints: dict[str, Any] | None = None
+    orphaned: bool = False  # its grantee was deleted; a recreated namesake is not the grantee
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {

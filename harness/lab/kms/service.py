@@ -237,7 +237,24 @@ class KmsService:
             token_ids = {
                 self.store.grant_tokens[t].grant_id for t in tokens if t in self.store.grant_tokens
             }
-            return [g for g in key.grants if g.created <= cutoff or g.grant_id in token_ids]
+            return [
+                g
+                for g in key.grants
+                if not g.orphaned and (g.created <= cutoff or g.grant_id in token_ids)
+            ]
+
+    def orphan_principal(self, arn: str, unique_id: str) -> None:
+        """A deleted role or user: key policies now show its unique id and its grants stop
+        working, as in AWS (reference_policies_elements_principal.html: a recreated principal
+        with the same name is a different principal)."""
+        quoted = json.dumps(arn)
+        with self.store.lock:
+            for key in self.store.keys.values():
+                if quoted in key.policy:
+                    key.policy = key.policy.replace(quoted, json.dumps(unique_id))
+                for grant in key.grants:
+                    if grant.grantee == arn:
+                        grant.orphaned = True
 
     def dry_run(self, call: KmsCall) -> None:
         if call.params.get("DryRun"):
