@@ -121,7 +121,7 @@ def run_collection(
         "kind": BUNDLE_KIND,
         "version": BUNDLE_VERSION,
         "collected_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "request": req.to_dict(region),
+        "request": _request(req, region, inv),
         "calls": calls,
         "collection": {
             "collectors": dict(sorted(status.items())),
@@ -131,6 +131,15 @@ def run_collection(
         },
     }
     return CollectionResult(bundle, list(log.stats.operations), log.stats.http_requests, seconds)
+
+
+def _request(req: InvestigationRequest, region: str, inv: Investigation) -> dict[str, Any]:
+    out = req.to_dict(region)
+    # The key's owner, once known: the diagnosis tells cross-account failures by it.
+    owner = (inv.key_metadata or {}).get("AWSAccountId") or inv.key_account
+    if owner and "key_account" not in out:
+        out["key_account"] = str(owner)
+    return out
 
 
 def _whoami(log: CallLog, creds: Credentials, region: str) -> tuple[str | None, str | None]:

@@ -48,6 +48,15 @@ class Investigation:
         return self.principal.partition
 
     @property
+    def global_region(self) -> str:
+        """Where to call global services (IAM, Organizations, Health).
+
+        In the aws partition their endpoints are in us-east-1; in the others botocore maps
+        any of the partition's regions to its global endpoint, so the call's region serves.
+        """
+        return "us-east-1" if self.partition == "aws" else self.region
+
+    @property
     def investigator_account(self) -> str | None:
         return self.investigator.account
 

@@ -46,6 +46,7 @@ def test_cross_account_without_key_credentials_records_owner_only_evidence_as_un
         assert one(bundle, "kms", operation)["account"] == APP_ACCOUNT, operation
     # The principal's own account is readable: its IAM is there.
     assert "response" in one(bundle, "iam", "GetRole")
+    assert bundle["request"]["key_account"] == KEY_ACCOUNT
 
 
 def test_cross_account_with_key_credentials_reads_the_owner_side(
@@ -225,4 +226,26 @@ def test_unknown_endpoint_api_is_that_calls_error(
         for k in c
         if k in ("error", "response")
     }
+    assert "response" in one(bundle, "kms", "GetKeyPolicy")
+
+
+def test_a_collector_bug_costs_only_that_collectors_evidence(
+    lab: LabWorld, lab_run: Collect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from harness.evidence.registry import REGISTRY, collectors
+
+    collectors()
+
+    def broken(_: Any) -> None:
+        raise KeyError("Unexpected")
+
+    monkeypatch.setitem(REGISTRY, "grants", replace(REGISTRY["grants"], fn=broken))
+    lab.role("app")
+    key = lab.key()
+    bundle = lab_run(InvestigationRequest(principal=f"arn:aws:iam::{APP_ACCOUNT}:role/app",
+                                          action="kms:Decrypt", key=key["Arn"])).bundle  # fmt: skip
+    assert bundle["collection"]["collectors"]["grants"].startswith("failed: KeyError")
+    assert not calls(bundle, "kms", "ListGrants")
     assert "response" in one(bundle, "kms", "GetKeyPolicy")

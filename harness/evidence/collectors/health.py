@@ -5,10 +5,6 @@ from __future__ import annotations
 from harness.evidence.investigation import Investigation
 from harness.evidence.registry import collector
 
-# AWS Health is served from us-east-1 whatever region it reports on
-# (https://docs.aws.amazon.com/health/latest/APIReference/Welcome.html).
-HEALTH_REGION = "us-east-1"
-
 
 @collector("service_health", step="1", permissions=("health:DescribeEvents",))
 def service_health(inv: Investigation) -> None:
@@ -18,7 +14,9 @@ def service_health(inv: Investigation) -> None:
         inv.investigator,
         "health",
         "DescribeEvents",
-        HEALTH_REGION,
+        # Served from us-east-1 whatever region it reports on
+        # (https://docs.aws.amazon.com/health/latest/APIReference/Welcome.html).
+        inv.global_region,
         {"filter": {"services": ["KMS"], "regions": regions, "eventStatusCodes": ["open"]}},
         paginate=True,
         max_items=100,

@@ -13,8 +13,6 @@ from harness.evidence.calls import Credentials
 from harness.evidence.investigation import Investigation
 from harness.evidence.registry import collector
 
-IAM_REGION = "us-east-1"  # IAM is global; its endpoint is signed for us-east-1
-
 
 @collector("caller_identity", step="4", permissions=("sts:GetCallerIdentity",))
 def caller_identity(inv: Investigation) -> None:
@@ -51,14 +49,22 @@ def principal_iam(inv: Investigation) -> None:
     if principal.role_name is not None:
         if creds is None:
             inv.unreadable(
-                "iam", "GetRole", IAM_REGION, {"RoleName": principal.role_name}, principal.account
+                "iam",
+                "GetRole",
+                inv.global_region,
+                {"RoleName": principal.role_name},
+                principal.account,
             )
             return
         _role(inv, creds, principal.role_name)
     elif principal.user_name is not None:
         if creds is None:
             inv.unreadable(
-                "iam", "GetUser", IAM_REGION, {"UserName": principal.user_name}, principal.account
+                "iam",
+                "GetUser",
+                inv.global_region,
+                {"UserName": principal.user_name},
+                principal.account,
             )
             return
         _user(inv, creds, principal.user_name)
@@ -67,7 +73,9 @@ def principal_iam(inv: Investigation) -> None:
 def _iam(
     inv: Investigation, creds: Credentials, operation: str, params: dict[str, Any]
 ) -> dict[str, Any] | None:
-    return inv.call(creds, "iam", operation, IAM_REGION, params, paginate=True, max_items=200)
+    return inv.call(
+        creds, "iam", operation, inv.global_region, params, paginate=True, max_items=200
+    )
 
 
 def _role(inv: Investigation, creds: Credentials, name: str) -> None:

@@ -16,7 +16,6 @@ from harness.evidence.calls import Credentials
 from harness.evidence.investigation import Investigation
 from harness.evidence.registry import collector
 
-ORG_REGION = "us-east-1"  # Organizations is global, served from us-east-1
 SCP = "SERVICE_CONTROL_POLICY"
 RCP = "RESOURCE_CONTROL_POLICY"
 MAX_DEPTH = 7  # root + up to five nested OUs + the account
@@ -35,7 +34,7 @@ MAX_DEPTH = 7  # root + up to five nested OUs + the account
 def organization_policies(inv: Investigation) -> None:
     """DescribeOrganization, then each level's SCPs and RCPs from the root to the account."""
     creds = inv.investigator
-    org = inv.call(creds, "organizations", "DescribeOrganization", ORG_REGION)
+    org = inv.call(creds, "organizations", "DescribeOrganization", inv.global_region)
     if not org:
         return
     management = (org.get("Organization") or {}).get("MasterAccountId")
@@ -55,7 +54,7 @@ def organization_policies(inv: Investigation) -> None:
             creds,
             "organizations",
             "ListPoliciesForTarget",
-            ORG_REGION,
+            inv.global_region,
             {"TargetId": job[0], "Filter": job[1]},
             paginate=True,
         ),
@@ -69,7 +68,7 @@ def organization_policies(inv: Investigation) -> None:
     }
     inv.parallel(
         lambda pid: inv.call(
-            creds, "organizations", "DescribePolicy", ORG_REGION, {"PolicyId": pid}
+            creds, "organizations", "DescribePolicy", inv.global_region, {"PolicyId": pid}
         ),
         sorted(policy_ids),
     )
@@ -81,7 +80,12 @@ def _path(inv: Investigation, creds: Credentials, account: str) -> list[str]:
     child = account
     for _ in range(MAX_DEPTH):
         response: dict[str, Any] | None = inv.call(
-            creds, "organizations", "ListParents", ORG_REGION, {"ChildId": child}, paginate=True
+            creds,
+            "organizations",
+            "ListParents",
+            inv.global_region,
+            {"ChildId": child},
+            paginate=True,
         )
         parents = (response or {}).get("Parents") or []
         if not parents or not isinstance(parents[0], dict) or not parents[0].get("Id"):

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from harness.errors import UsageError
-from harness.evidence.collectors.identity import IAM_REGION
 from harness.evidence.collectors.key_policy import read_key_policy
 from harness.evidence.investigation import Investigation
 from harness.evidence.registry import collector
@@ -50,7 +49,7 @@ def key_policy_principals(inv: Investigation) -> None:
             jobs.append((creds, "GetRole", {"RoleName": name}))
         else:
             jobs.append((creds, "GetUser", {"UserName": name}))
-    inv.parallel(lambda job: inv.call(job[0], "iam", job[1], IAM_REGION, job[2]), jobs)
+    inv.parallel(lambda job: inv.call(job[0], "iam", job[1], inv.global_region, job[2]), jobs)
 
 
 def _aws_principals(doc: dict[str, Any]) -> list[str]:
