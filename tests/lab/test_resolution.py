@@ -171,3 +171,18 @@ def test_aws_managed_alias_is_created_on_first_use(lab: Lab) -> None:
     with pytest.raises(ClientError) as exc:
         lab.client("kms", creds=creds).encrypt(KeyId="alias/aws/s3", Plaintext=b"x")
     assert error(exc)[0] == "AccessDeniedException"
+
+
+def test_data_key_pair(lab: Lab) -> None:
+    kms = lab.client("kms")
+    key = lab.key()
+    pair = kms.generate_data_key_pair(
+        KeyId=key["Arn"], KeyPairSpec="ECC_NIST_P256", EncryptionContext={"a": "b"}
+    )
+    plain = kms.decrypt(
+        CiphertextBlob=pair["PrivateKeyCiphertextBlob"], EncryptionContext={"a": "b"}
+    )["Plaintext"]
+    assert plain == pair["PrivateKeyPlaintext"] and pair["KeyPairSpec"] == "ECC_NIST_P256"
+    assert "PrivateKeyPlaintext" not in kms.generate_data_key_pair_without_plaintext(
+        KeyId=key["Arn"], KeyPairSpec="ECC_NIST_P256"
+    )

@@ -535,6 +535,57 @@ class KmsService:
     def op_GenerateDataKeyWithoutPlaintext(self, call: KmsCall) -> dict[str, Any]:
         return self._data_key(call, False)
 
+    def _data_key_pair(self, call: KmsCall, with_plaintext: bool) -> dict[str, Any]:
+        ctx = call.context()
+        tokens = self.check_tokens(call)
+        spec = call.params.get("KeyPairSpec") or ""
+        if spec not in KEY_SPECS or spec == "SYMMETRIC_DEFAULT" or spec.startswith("HMAC"):
+            raise validation(
+                f"1 validation error detected: Value '{spec}' at 'keyPairSpec' failed to satisfy "
+                "constraint: Member must satisfy enum value set"
+            )
+        key = self.key_for(
+            call,
+            call.params.get("KeyId"),
+            "kms:" + call.operation,
+            self._crypto_context(ctx, "SYMMETRIC_DEFAULT", tokens),
+        ).key
+        self.check_usage(key, call.operation)
+        if key.spec != "SYMMETRIC_DEFAULT":
+            raise AwsError(
+                "InvalidKeyUsageException",
+                f"{key.arn} key spec is {key.spec} which is not valid for {call.operation}.",
+            )
+        self.dry_run(call)
+        from cryptography.hazmat.primitives import serialization
+
+        from harness.lab.kms.crypto import Material
+
+        pair = Material(spec).private_key()
+        private = pair.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        public = pair.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        out = {
+            "PrivateKeyCiphertextBlob": b64(self._encrypt(key, private, ctx, "SYMMETRIC_DEFAULT")),
+            "PublicKey": b64(public),
+            "KeyId": key.arn,
+            "KeyPairSpec": spec,
+        }
+        if with_plaintext:
+            out["PrivateKeyPlaintext"] = b64(private)
+        return out
+
+    def op_GenerateDataKeyPair(self, call: KmsCall) -> dict[str, Any]:
+        return self._data_key_pair(call, True)
+
+    def op_GenerateDataKeyPairWithoutPlaintext(self, call: KmsCall) -> dict[str, Any]:
+        return self._data_key_pair(call, False)
+
     def op_GenerateRandom(self, call: KmsCall) -> dict[str, Any]:
         size = call.params.get("NumberOfBytes")
         if not isinstance(size, int) or not 1 <= size <= 1024:
