@@ -33,6 +33,7 @@ ClientHook = Callable[[Any, str], None]
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
 MAX_ATTEMPTS = 4  # per call, the first try included
+MAX_MESSAGE = 1000  # emulators answer unimplemented APIs with whole HTML error pages
 
 
 _SESSIONS: dict[tuple[Any, ...], Any] = {}
@@ -214,13 +215,13 @@ class CallLog:
         try:
             response = self._send(creds, service, operation, region, params, paginate, max_items)
             kept = keep(response) if keep else response
-            if "account" not in record and operation == "GetCallerIdentity":
+            if (
+                "account" not in record
+                and operation == "GetCallerIdentity"
+                and response.get("Account")
+            ):
                 # Whose credentials these are is what this call finds out.
-                record = (
-                    {**record, "account": str(response.get("Account") or "")}
-                    if response.get("Account")
-                    else record
-                )
+                record["account"] = str(response["Account"])
             record["response"] = scrub(to_jsonable(kept))
             if note:
                 record["note"] = note
@@ -233,7 +234,7 @@ class CallLog:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             record["error"] = {
                 "code": str(error.get("Code") or status or "Unknown"),
-                "message": str(error.get("Message") or ""),
+                "message": str(error.get("Message") or "")[:MAX_MESSAGE],
             }
             if status:
                 record["error"]["http_status"] = status
@@ -244,12 +245,12 @@ class CallLog:
                 pending.set_result(None)
                 raise
             code = type(exc).__name__
-            record["error"] = {"code": code, "message": str(exc)}
+            record["error"] = {"code": code, "message": str(exc)[:MAX_MESSAGE]}
             if is_connection_error(exc):
                 record["error"]["connection"] = True
         except Exception as exc:
             # A malformed response from an emulator must not lose the other evidence.
-            record["error"] = {"code": type(exc).__name__, "message": str(exc)}
+            record["error"] = {"code": type(exc).__name__, "message": str(exc)[:MAX_MESSAGE]}
         self.add(record, seq)
         pending.set_result(response)
         return response
