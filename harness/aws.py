@@ -8,6 +8,7 @@ same way the AWS CLI resolves them. Nothing here knows about the lab.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.session
 
 from harness.errors import EndpointError, UsageError
 
@@ -46,22 +48,26 @@ class Target:
         )
 
     def _profile_region(self) -> str | None:
+        if not self.profile and not os.environ.get("AWS_PROFILE"):
+            return None
         try:
-            return boto3.Session(profile_name=self.profile).region_name
-        except botocore.exceptions.ProfileNotFound:
+            return str(self.session().region_name or "") or None
+        except UsageError:
             return None
 
     def session(self) -> boto3.Session:
-        try:
-            return boto3.Session(
-                profile_name=self.profile,
-                aws_access_key_id=self.access_key_id,
-                aws_secret_access_key=self.secret_access_key,
-                aws_session_token=self.session_token,
-                region_name=self.resolved_region(),
-            )
-        except botocore.exceptions.ProfileNotFound as exc:
-            raise UsageError(f"AWS profile not found: {self.profile}") from exc
+        """One boto3 Session per set of credentials, all sharing botocore's data loader."""
+        key = (
+            self.profile, self.region, self.access_key_id, self.secret_access_key,
+            self.session_token,
+        )  # fmt: skip
+        with _LOCK:
+            session = _SESSIONS.get(key)
+            if session is None:
+                if len(_SESSIONS) >= _MAX_SESSIONS:  # issued credentials come and go
+                    _SESSIONS.clear()
+                session = _SESSIONS[key] = _new_session(self)
+            return session
 
     def client(
         self,
@@ -82,7 +88,9 @@ class Target:
         endpoint = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
         if endpoint:
             kwargs["endpoint_url"] = endpoint
-        client = self.session().client(service, **kwargs)
+        session = self.session()
+        with _LOCK:  # boto3 Sessions are not thread-safe; the clients they make are
+            client = session.client(service, **kwargs)
         if self.extra_headers:
             headers = dict(self.extra_headers)
 
@@ -92,6 +100,40 @@ class Target:
 
             client.meta.events.register_first("before-sign.*.*", add_headers)
         return client
+
+
+_LOCK = threading.RLock()
+_SESSIONS: dict[tuple[str | None, ...], boto3.Session] = {}
+_LOADER: Any = None
+_MAX_SESSIONS = 256
+
+
+def _new_session(target: Target) -> boto3.Session:
+    """A Session whose botocore data loader is shared: a fresh loader re-parses botocore's
+    endpoint and service files, ~70 ms a session, more than a whole investigation's calls."""
+    global _LOADER
+    core = botocore.session.Session(profile=target.profile)
+    if _LOADER is None:
+        _LOADER = core.get_component("data_loader")
+    else:
+        core.register_component("data_loader", _LOADER)
+    try:
+        session = boto3.Session(
+            botocore_session=core,
+            aws_access_key_id=target.access_key_id,
+            aws_secret_access_key=target.secret_access_key,
+            aws_session_token=target.session_token,
+            region_name=target.region
+            or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION"),
+        )
+        if target.profile and target.profile not in session.available_profiles:
+            raise botocore.exceptions.ProfileNotFound(profile=target.profile)
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise UsageError(f"AWS profile not found: {target.profile}") from exc
+    # boto3 appends its data path to the loader once per session; keep the shared list short.
+    _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))
+    return session
 
 
 def is_connection_error(exc: BaseException) -> bool:
