@@ -438,7 +438,9 @@ class Facts:
             events.append(ev)
 
         for call in self.find("cloudtrail", "LookupEvents"):
-            for item in (call.response or {}).get("Events") or []:
+            # LookupEvents lists newest first; reversed, the stable sort below keeps events of
+            # the same second in the order they happened.
+            for item in reversed((call.response or {}).get("Events") or []):
                 if isinstance(item, dict):
                     add(item.get("CloudTrailEvent"))
         for call in self.find("logs", "FilterLogEvents"):
@@ -535,9 +537,9 @@ class Facts:
             )
             if not same_session:
                 continue
+            # The latest AssumeRole of this session decides, with or without a policy.
             doc = parse_policy(params.get("policy"))
-            if doc is not None:
-                best = (doc, ev)
+            best = (doc, ev) if doc is not None else None
         return best
 
     # -- network, organization, health ------------------------------------------------------

@@ -229,3 +229,20 @@ def test_grant_used_within_the_second_it_was_created() -> None:
     )
     report = diagnose(b.denied("resource-based policy").build())
     assert report.primary == "GRANT_TOKEN_NEEDED"
+
+
+def test_latest_assume_role_of_the_session_decides() -> None:
+    # LookupEvents returns newest first (awscloudtrail API_LookupEvents.html); two AssumeRole calls
+    # in the same second: the later one (with kms:Decrypt) is the session in use.
+    narrow = cases._assume(
+        "i-0abc", policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
+    )
+    wide = cases._assume(
+        "i-0abc",
+        policy({"Effect": "Allow", "Action": ["s3:GetObject", "kms:Decrypt"], "Resource": "*"}),
+    )
+    wide["eventID"] = "later"
+    b = healthy().cloudtrail(wide, narrow)  # newest first, as LookupEvents lists them
+    report = diagnose(b.build())
+    assert "SESSION_POLICY_BLOCKS" not in report.codes()
+    assert report.decision == "Allowed"

@@ -27,15 +27,15 @@ def check(ctx: Context) -> Finding | None:
     )
     if observed:
         evidence.append(ctx.signal_evidence())
-    for ev in f.kms_events(("CreateGrant",)):
-        if ev.get("errorCode") == "LimitExceededException":
-            evidence.append(
-                Evidence(
-                    "cloudtrail:LookupEvents",
-                    f"CreateGrant at {ev.get('eventTime')} failed with LimitExceededException",
-                )
+    creates = f.kms_events(("CreateGrant",))
+    if creates and creates[-1].get("errorCode") == "LimitExceededException":
+        # Only while the latest CreateGrant still fails: a later success means grants were freed.
+        evidence.append(
+            Evidence(
+                "cloudtrail:LookupEvents",
+                f"CreateGrant at {creates[-1].get('eventTime')} failed with LimitExceededException",
             )
-            break
+        )
     if f.grants is not None and len(f.grants) >= GRANTS_PER_KEY:
         evidence.append(
             Evidence(
@@ -54,5 +54,5 @@ def check(ctx: Context) -> Finding | None:
             f"aws kms retire-grant --key-id {ctx.key} --grant-id <stale-grant-id>{region_flag(f)}",
             terraform="# remove aws_kms_grant resources that are no longer needed; Terraform retires them on destroy",
         ),
-        severity="error" if observed or f.action.lower() == "kms:creategrant" else "warning",
+        severity="error" if observed else "warning",
     )

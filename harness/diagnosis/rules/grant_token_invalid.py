@@ -18,17 +18,8 @@ META = RuleMeta(
 
 
 def check(ctx: Context) -> Finding | None:
-    evidence = []
-    if ctx.signal_code("InvalidGrantTokenException"):
-        evidence.append(ctx.signal_evidence())
-    else:
-        for ev in ctx.cloudtrail_errors("InvalidGrantTokenException")[-1:]:
-            evidence.append(
-                Evidence(
-                    "cloudtrail:LookupEvents",
-                    f"{ev.get('eventName')} at {ev.get('eventTime')}: InvalidGrantTokenException",
-                )
-            )
+    # The observed error, or the latest failure of this call not followed by a success.
+    evidence = [ctx.signal_evidence()] if ctx.signal_code("InvalidGrantTokenException") else []
     if not evidence:
         return None
     if ctx.facts.grant_tokens:

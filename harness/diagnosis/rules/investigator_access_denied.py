@@ -19,21 +19,12 @@ META = RuleMeta(
     final=True,
 )
 
-# Calls without which a decision cannot be made; others only add detail.
-CORE = {
-    "kms:DescribeKey",
-    "kms:GetKeyPolicy",
+# Without these no decision can be made at all.
+ALWAYS = {"kms:DescribeKey", "kms:GetKeyPolicy"}
+# These decide only when something was denied: SCPs, for one, are never readable from a member
+# account, and a call that works needs no explanation from them.
+WHEN_DENIED = {
     "kms:ListGrants",
-    "iam:GetRole",
-    "iam:GetUser",
-    "iam:GetRolePolicy",
-    "iam:ListRolePolicies",
-    "iam:ListAttachedRolePolicies",
-    "iam:GetPolicy",
-    "iam:GetPolicyVersion",
-    "iam:GetUserPolicy",
-    "iam:ListUserPolicies",
-    "iam:ListAttachedUserPolicies",
     "organizations:ListPoliciesForTarget",
     "organizations:DescribePolicy",
     "organizations:ListParents",
@@ -43,7 +34,12 @@ CORE = {
 
 def blocking(ctx: Context) -> bool:
     """True when unreadable evidence leaves the decision open."""
-    return any(c.name in CORE for c in ctx.facts.unreadable)
+    for c in ctx.facts.unreadable:
+        if c.name in ALWAYS or (c.service == "iam" and c.operation.startswith(("Get", "List"))):
+            return True
+        if c.name in WHEN_DENIED and ctx.denied:
+            return True
+    return False
 
 
 def check(ctx: Context) -> Finding | None:
