@@ -207,6 +207,39 @@ class Authorizer:
         call.additional["denied_by"] = result.blocked_by
         raise AwsError("AccessDeniedException", message)
 
+    def authorize_other(
+        self,
+        principal: Principal,
+        region: str,
+        action: str,
+        resource: str,
+        resource_policy: Any = None,
+    ) -> None:
+        """IAM/STS calls of issued credentials: identity, boundary, session and SCP layers, and
+        the role's trust policy for sts:AssumeRole; raises AccessDenied (query protocol, 403)."""
+        if principal.operator:
+            return
+        call = KmsCall(principal, region, action.split(":", 1)[1], {})
+        doc = self.document(call, None, action, {})
+        doc["request"]["resource"] = resource
+        if resource_policy is not None:
+            doc["key_policy"] = resource_policy
+            doc["request"]["key_account"] = resource.split(":")[4]
+        try:
+            result = evaluate(doc)
+        except PolicyError as exc:
+            raise AwsError(
+                "AccessDenied",
+                f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource} (lab: {exc})",
+                403,
+            ) from exc
+        if result.decision != "Allowed":
+            message = result.message
+            if action == "sts:AssumeRole":
+                # API_AssumeRole.html errors: the message names the caller and the role only.
+                message = f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource}"
+            raise AwsError("AccessDenied", message, 403)
+
     def lockout_allows(self, principal: Principal, policy: dict[str, Any], account: str) -> bool:
         """The lockout safety check: can the caller call PutKeyPolicy under the new policy?"""
         if principal.operator:

@@ -12,7 +12,9 @@ The JSON shape (every field optional in a `set`, merged into the current control
                      "eventTypeCode": "AWS_KMS_OPERATIONAL_ISSUE", "statusCode": "open",
                      "description": "Increased error rates"}],
   "grant_quota": 50000,
-  "key_states": {"arn:aws:kms:us-east-1:111111111111:key/...": "Creating"}
+  "key_states": {"arn:aws:kms:us-east-1:111111111111:key/...": "Creating"},
+  "authorize_iam": true,
+  "enforce_trust_policies": true
 }
 ```
 
@@ -26,6 +28,10 @@ The JSON shape (every field optional in a `set`, merged into the current control
 - `health_events`: what AWS Health DescribeEvents returns.
 - `grant_quota`: grants per key before CreateGrant fails with LimitExceededException.
 - `key_states`: a transient state (`Creating`, `Updating`) forced on a key ARN; `null` removes it.
+- `authorize_iam`: IAM calls made with issued credentials are authorized by their identity
+  policies, boundary, session policy and SCPs (operators are never authorized).
+- `enforce_trust_policies`: AssumeRole by issued credentials needs the role's trust policy
+  (and, when it only names the account, the caller's IAM) to allow sts:AssumeRole.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ FIELDS = (
     "health_events",
     "grant_quota",
     "key_states",
+    "authorize_iam",
+    "enforce_trust_policies",
 )
 
 
@@ -57,6 +65,8 @@ def defaults() -> dict[str, Any]:
         "health_events": [],
         "grant_quota": 50000,
         "key_states": {},
+        "authorize_iam": True,
+        "enforce_trust_policies": True,
     }
 
 
@@ -77,6 +87,9 @@ def validate(update: Any) -> dict[str, Any]:
         _number("grant_propagation_seconds", update["grant_propagation_seconds"])
     if "grant_quota" in update:
         _number("grant_quota", update["grant_quota"])
+    for flag in ("authorize_iam", "enforce_trust_policies"):
+        if flag in update and not isinstance(update[flag], bool):
+            raise UsageError(f"controls: {flag} must be true or false")
     for name in ("throttle", "custom_key_stores", "key_states"):
         if name in update and not isinstance(update[name], dict):
             raise UsageError(f"controls: {name} must be an object")
@@ -152,6 +165,9 @@ class Controls:
     @property
     def grant_quota(self) -> int:
         return int(self._data["grant_quota"])
+
+    def flag(self, name: str) -> bool:
+        return bool(self._data[name])
 
     def key_state(self, arn: str) -> str | None:
         state = self._data["key_states"].get(arn)

@@ -219,6 +219,13 @@ class Lab:
             if req.protocol == "cbor":
                 return protocol.cbor_response(result, request_id=req.request_id)
             return protocol.json_response(result, request_id=req.request_id)
+        if service == "iam" and not principal.operator and self.controls.flag("authorize_iam"):
+            self.authz.authorize_other(
+                principal,
+                req.region,
+                f"iam:{req.operation}",
+                self.iam_resource(req, principal.account),
+            )
         if service == "logs" and req.operation == "FilterLogEvents":
             pattern = str(req.params.get("filterPattern") or "").strip()
             if pattern.startswith("{"):
@@ -406,6 +413,31 @@ class Lab:
                 self.kms.orphan_principal(*doomed)
         headers_out = [(k, v) for k, v in resp_headers.items() if k.lower() not in HOP_HEADERS]
         return Response(body, status=status, headers=headers_out)
+
+    def iam_resource(self, req: protocol.AwsRequest, account: str) -> str:
+        """The ARN an IAM action acts on (for authorization), "*" when it has none."""
+        p = req.params
+        path = p.get("Path") or "/"
+        if (
+            p.get("PolicyArn")
+            and not p.get("RoleName")
+            and not p.get("UserName")
+            and not p.get("GroupName")
+        ):
+            return str(p["PolicyArn"])
+        if p.get("RoleName"):
+            role = self.iam.role(account, p["RoleName"])
+            return str(role["Arn"]) if role else f"arn:aws:iam::{account}:role{path}{p['RoleName']}"
+        if p.get("UserName"):
+            user = self.iam.user(account, p["UserName"])
+            return str(user["Arn"]) if user else f"arn:aws:iam::{account}:user{path}{p['UserName']}"
+        if p.get("GroupName"):
+            return f"arn:aws:iam::{account}:group{path}{p['GroupName']}"
+        if p.get("PolicyName") and req.operation == "CreatePolicy":
+            return f"arn:aws:iam::{account}:policy{path}{p['PolicyName']}"
+        if p.get("InstanceProfileName"):
+            return f"arn:aws:iam::{account}:instance-profile{path}{p['InstanceProfileName']}"
+        return "*"
 
     def _doomed_principal(self, req: protocol.AwsRequest, account: str) -> tuple[str, str] | None:
         """(ARN, unique id) of a role or user this request deletes, read before it is gone."""

@@ -78,6 +78,15 @@ class Sts:
                 f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
                 403,
             )
+        if not caller.operator and self.lab.controls.flag("enforce_trust_policies"):
+            trust = role.get("AssumeRolePolicyDocument")
+            if isinstance(trust, str):
+                from harness.lab.iam import _doc
+
+                trust = _doc(trust)
+            self.lab.authz.authorize_other(
+                caller, "us-east-1", "sts:AssumeRole", role_arn, _as_resource_policy(trust)
+            )
         duration = int(params.get("DurationSeconds") or 3600)
         if not 900 <= duration <= 43200:
             raise _error(
@@ -161,3 +170,18 @@ def _statements(doc: Any) -> list[Any]:
         raise _error("MalformedPolicyDocument", "The policy is not in the valid JSON format.")
     st = doc.get("Statement", [])
     return list(st) if isinstance(st, list) else [st]
+
+
+def _as_resource_policy(trust: Any) -> dict[str, Any]:
+    """A trust policy has no Resource element (the role is implied); the evaluator reads
+    resource policies, so the implied resource is made explicit."""
+    if not isinstance(trust, dict):
+        return {"Version": "2012-10-17", "Statement": []}
+    statements = trust.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    out = []
+    for st in statements:
+        if isinstance(st, dict) and "Resource" not in st and "NotResource" not in st:
+            st = {**st, "Resource": "*"}
+        out.append(st)
+    return {**trust, "Statement": out}

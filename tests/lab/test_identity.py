@@ -106,3 +106,64 @@ def test_any_twelve_digit_account_works(lab: Lab) -> None:
     key = lab.key(account="444455556666")
     assert key["AWSAccountId"] == "444455556666"
     assert key["Arn"].startswith("arn:aws:kms:us-east-1:444455556666:key/")
+
+
+def test_iam_calls_with_issued_credentials_are_authorized(lab: Lab) -> None:
+    """reference_policies_evaluation-logic.html: without an Allow, IAM actions are implicitly
+    denied (troubleshoot_access-denied.html message shape)."""
+    reader = lab.assume(lab.role("reader", policy=allow(["iam:Get*", "iam:List*"])))
+    iam = lab.client("iam", creds=reader)
+    assert iam.get_role(RoleName="reader")["Role"]["RoleName"] == "reader"
+    with pytest.raises(ClientError) as exc:
+        iam.put_role_policy(RoleName="reader", PolicyName="x", PolicyDocument=allow())
+    code, message = error(exc)
+    assert code == "AccessDenied"
+    assert message == (
+        f"User: arn:aws:sts::{APP}:assumed-role/reader/s1 is not authorized to perform: iam:PutRolePolicy "
+        f"on resource: arn:aws:iam::{APP}:role/reader because no identity-based policy allows the "
+        "iam:PutRolePolicy action"
+    )
+    lab.admin.set_controls({"authorize_iam": False})
+    iam.put_role_policy(RoleName="reader", PolicyName="x", PolicyDocument=allow())
+
+
+def test_assume_role_needs_the_trust_policy_for_issued_callers(lab: Lab) -> None:
+    """API_AssumeRole.html: the role's trust policy must allow the caller; naming the account
+    root delegates to the caller's IAM policies (id_roles_terms-and-concepts.html)."""
+    import json
+
+    iam = lab.client("iam")
+    first = lab.role("first", policy=allow("sts:AssumeRole"))
+    lonely = lab.role("lonely")
+    trusts_first = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": first}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+    target = iam.create_role(RoleName="target", AssumeRolePolicyDocument=trusts_first)["Role"][
+        "Arn"
+    ]
+    assert lab.client("sts", creds=lab.assume(first)).assume_role(
+        RoleArn=target, RoleSessionName="hop"
+    )
+    with pytest.raises(ClientError) as exc:
+        lab.client("sts", creds=lab.assume(lonely)).assume_role(
+            RoleArn=target, RoleSessionName="hop"
+        )
+    assert error(exc) == (
+        "AccessDenied",
+        f"User: arn:aws:sts::{APP}:assumed-role/lonely/s1 is not authorized to perform: sts:AssumeRole "
+        f"on resource: {target}",
+    )
+    account_trust = lab.role("open")  # trusts the account root: the caller's IAM must allow
+    with pytest.raises(ClientError):
+        lab.client("sts", creds=lab.assume(lonely)).assume_role(
+            RoleArn=account_trust, RoleSessionName="hop"
+        )
+    lab.client("sts", creds=lab.assume(first)).assume_role(
+        RoleArn=account_trust, RoleSessionName="hop"
+    )
+    lab.assume(target)  # operators are never authorized by the lab
