@@ -16,7 +16,7 @@ import botocore.exceptions
 from werkzeug.wrappers import Request, Response
 
 from harness.errors import EndpointError, KmslabError
-from harness.lab import protocol
+from harness.lab import protocol, validate
 from harness.lab.authz import Authorizer
 from harness.lab.cloudtrail import CloudTrail
 from harness.lab.controls import Controls
@@ -197,6 +197,8 @@ class Lab:
 
     def dispatch(self, req: protocol.AwsRequest, principal: Principal) -> Response:
         service = req.service
+        if service in ("kms", "organizations", "cloudtrail") and req.protocol == "json":
+            validate.check(service, req.operation, req.params)
         self.accounts_seen.add(principal.account)
         self.regions_seen.add(req.region)
         if service == "kms":
