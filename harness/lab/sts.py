@@ -87,7 +87,7 @@ class Sts:
             self.lab.authz.authorize_other(
                 caller, "us-east-1", "sts:AssumeRole", role_arn, _as_resource_policy(trust)
             )
-        duration = int(params.get("DurationSeconds") or 3600)
+        duration = _duration(params, 3600)
         if not 900 <= duration <= 43200:
             raise _error(
                 "ValidationError",
@@ -158,7 +158,7 @@ class Sts:
             raise _error(
                 "AccessDenied", "Cannot call GetSessionToken with session credentials", 403
             )
-        duration = int(params.get("DurationSeconds") or 43200)
+        duration = _duration(params, 43200)
         if not 900 <= duration <= 129600:
             raise _error("ValidationError", "DurationSeconds must be between 900 and 129600")
         principal, secret, token = self.lab.identities.issue(caller, duration)
@@ -185,3 +185,15 @@ def _as_resource_policy(trust: Any) -> dict[str, Any]:
             st = {**st, "Resource": "*"}
         out.append(st)
     return {**trust, "Statement": out}
+
+
+def _duration(params: dict[str, str], default: int) -> int:
+    raw = params.get("DurationSeconds")
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise _error(
+            "ValidationError", f"Value '{raw}' at 'durationSeconds' is not a number"
+        ) from exc

@@ -151,3 +151,20 @@ def test_other_json_services_never_crash(moto_lab: Lab, service: str) -> None:
                 if status >= 500:
                     crashes.append(f"{op} {field}={value!r}: {status} {out}")
     assert crashes == [], crashes[:10]
+
+
+def test_query_protocol_garbage_is_a_client_error(moto_lab: Lab) -> None:
+    body = b"Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::111111111111:role/x&RoleSessionName=ab&DurationSeconds=abc"
+    request = urllib.request.Request(
+        moto_lab.endpoint + "/",
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": AUTH.format(service="sts"),
+        },
+    )
+    moto_lab.role("x")
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(request)
+    assert exc.value.code == 400 and b"<Code>ValidationError</Code>" in exc.value.read()
