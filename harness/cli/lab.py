@@ -39,13 +39,17 @@ def read_pid() -> dict[str, Any] | None:
 
 
 def alive(pid: int) -> bool:
+    """Whether `pid` still runs (a zombie waiting for its reaper has exited)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 @click.group()
@@ -76,6 +80,7 @@ def up(upstream: str, port: int, detach: bool) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     click.echo(
         f"lab: ready on {server.endpoint} (upstream: {server.upstream.describe()}); Ctrl-C stops it"
     )

@@ -64,7 +64,9 @@ class LabServer:
         self._server = server
         self.lab = lab
         lab.endpoint = self.endpoint
-        self._thread = threading.Thread(target=server.serve_forever, name="kmslab-lab", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.1,), name="kmslab-lab", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -72,7 +74,7 @@ class LabServer:
         """Block until stop() (or Ctrl-C in the caller)."""
         if self._thread is not None:
             while self._thread.is_alive():
-                self._thread.join(0.5)
+                self._thread.join(0.2)
 
     def stop(self) -> None:
         if self._server is not None:

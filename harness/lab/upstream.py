@@ -163,7 +163,7 @@ class EmbeddedMoto(Upstream):
         )
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="kmslab-moto", daemon=True
+            target=self._server.serve_forever, args=(0.1,), name="kmslab-moto", daemon=True
         )
         self._thread.start()
         self.url = f"http://127.0.0.1:{self._server.server_port}"
