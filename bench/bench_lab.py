@@ -137,3 +137,47 @@ def run(report: Report) -> None:
             "lab start-up, warm", warm_startup * ms, "ms", "moto server start-up", moto_startup * ms
         )
     )
+    _cli_startup(report)
+
+
+def _cli_startup(report: Report) -> None:
+    """`kmslab lab up --detach` until healthy, beside a bare `kmslab --version` process."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as state:
+        env = {**os.environ, "KMSLAB_STATE_DIR": state}
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "harness", "--version"], env=env, capture_output=True, check=True
+        )
+        bare = time.perf_counter() - start
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "harness", "lab", "up", "--port", str(port), "--detach"],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+        detached = time.perf_counter() - start
+        subprocess.run(
+            [sys.executable, "-m", "harness", "lab", "down"],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+    report.add(
+        Row(
+            "kmslab lab up --detach until healthy",
+            detached * 1000,
+            "ms",
+            "kmslab --version process",
+            bare * 1000,
+        )
+    )
