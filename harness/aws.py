@@ -74,13 +74,16 @@ class Target:
         service: str,
         region: str | None = None,
         *,
-        retries: int = 3,
+        max_attempts: int = 3,
         connect_timeout: float = 5.0,
         read_timeout: float = 20.0,
     ) -> Any:
-        """A boto3 client with adaptive retries; endpoint from the option or the environment."""
+        """A boto3 client with adaptive retries; endpoint from the option or the environment.
+
+        `max_attempts` counts the first try, as the AWS CLI's `max_attempts` does.
+        """
         config = botocore.config.Config(
-            retries={"mode": "adaptive", "max_attempts": retries},
+            retries={"mode": "adaptive", "total_max_attempts": max_attempts},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
         )

@@ -8,21 +8,19 @@ the other collectors. Identical calls made by two collectors are sent once.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import botocore.config
 import botocore.exceptions
 import botocore.session
 from botocore import xform_name
 
 from harness.aws import Target, is_connection_error
-from harness.errors import KmslabError, UsageError
+from harness.errors import KmslabError
 from harness.evidence.guard import install_guard
 from harness.evidence.scrub import scrub, to_jsonable
 
@@ -36,77 +34,15 @@ MAX_ATTEMPTS = 4  # per call, the first try included
 MAX_MESSAGE = 1000  # emulators answer unimplemented APIs with whole HTML error pages
 
 
-_SESSIONS: dict[tuple[Any, ...], Any] = {}
-_SESSIONS_LOCK = threading.Lock()
-
-
 def make_client(target: Target, service: str, region: str, max_attempts: int) -> Any:
-    """A client configured as `Target.client` configures it, from a shared session.
-
-    `Target.client` builds a new boto3 Session per client; a Session re-reads botocore's
-    endpoint and service data, which costs more than all the calls of a collection. One
-    session per set of credentials (boto3 clients are thread-safe; sessions are only
-    used under the lock) loads each model once per process.
-    """
-    key = (
-        target.profile, target.access_key_id, target.secret_access_key, target.session_token,
-        target.resolved_region(),
-    )  # fmt: skip
-    with _SESSIONS_LOCK:
-        session = _SESSIONS.get(key)
-        if session is None:
-            session = _SESSIONS[key] = _session(target)
-        config = botocore.config.Config(
-            # total_max_attempts counts the first try, as the AWS CLI's max_attempts does.
-            retries={"mode": "adaptive", "total_max_attempts": max_attempts},
-            connect_timeout=CONNECT_TIMEOUT,
-            read_timeout=READ_TIMEOUT,
-        )
-        kwargs: dict[str, Any] = {"region_name": region, "config": config}
-        endpoint = target.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
-        if endpoint:
-            kwargs["endpoint_url"] = endpoint
-        client = session.client(service, **kwargs)
-    if target.extra_headers:
-        headers = dict(target.extra_headers)
-
-        def add_headers(request: Any, **_: Any) -> None:
-            for name, value in headers.items():
-                request.headers[name] = value
-
-        client.meta.events.register_first("before-sign.*.*", add_headers)
-    return client
-
-
-_LOADER: Any = None
-
-
-def _session(target: Target) -> Any:
-    """`target.session()`, sharing one botocore data loader across credentials: a fresh
-    loader re-parses botocore's endpoint and service files (~70 ms a session)."""
-    global _LOADER
-    core = botocore.session.Session()
-    if _LOADER is None:
-        _LOADER = core.get_component("data_loader")
-    else:
-        core.register_component("data_loader", _LOADER)
-    try:
-        session = boto3.Session(
-            botocore_session=core,
-            profile_name=target.profile,
-            aws_access_key_id=target.access_key_id,
-            aws_secret_access_key=target.secret_access_key,
-            aws_session_token=target.session_token,
-            region_name=target.resolved_region(),
-        )
-    except botocore.exceptions.ProfileNotFound as exc:
-        raise UsageError(f"AWS profile not found: {target.profile}") from exc
-    if target.profile and target.profile not in session.available_profiles:
-        # With a supplied botocore session boto3 defers this check to the first call.
-        raise UsageError(f"AWS profile not found: {target.profile}")
-    # boto3 appends its data path to the loader per session; keep the shared list short.
-    _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))
-    return session
+    """A client with the collection's timeouts; `Target` shares sessions and models."""
+    return target.client(
+        service,
+        region,
+        max_attempts=max_attempts,
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+    )
 
 
 @dataclass

@@ -148,7 +148,7 @@ def summarize(operation: str, response: dict[str, Any]) -> dict[str, Any]:
 
 def make_call(caller: Caller, call: dict[str, Any], resolved: Resolved) -> Outcome:
     """Make the call (`attempts` times for rate scenarios); the last outcome counts."""
-    kms = caller.target.client("kms", call["region"], retries=1)
+    kms = caller.target.client("kms", call["region"], max_attempts=2)
     method = getattr(kms, _snake(call["operation"]))
     params = request_params(call, resolved)
     outcome = Outcome(ok=False)

@@ -126,7 +126,9 @@ class NativeProvisioner:
     def client(self, service: str, account_id: str, region: str) -> Any:
         cache_key = (service, account_id, region)
         if cache_key not in self._clients:
-            self._clients[cache_key] = self.targets(account_id, region).client(service, retries=2)
+            self._clients[cache_key] = self.targets(account_id, region).client(
+                service, max_attempts=3
+            )
         return self._clients[cache_key]
 
     # -- entry points -------------------------------------------------------------------

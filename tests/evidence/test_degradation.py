@@ -157,7 +157,7 @@ def test_bundles_hold_no_credentials_plaintext_or_ciphertext(
     )
     app, principal = lab.assume("app", "i-0abc", Policy=doc(allow("kms:*")))
     key = lab.key()
-    kms = app.client("kms", retries=1)
+    kms = app.client("kms", max_attempts=2)
     blob = kms.encrypt(KeyId=key["Arn"], Plaintext=PLAINTEXT, EncryptionContext={"app": "billing"})[
         "CiphertextBlob"
     ]

@@ -78,10 +78,12 @@ def test_step1_health_event_and_pending_deletion(lab: LabWorld, lab_run: Collect
         "statusCode": "open", "description": "Increased error rates"}]})  # fmt: skip
     app, principal = app_with(lab, ["kms:*"])
     key = lab.key()
-    blob = app.client("kms", retries=1).encrypt(KeyId=key["Arn"], Plaintext=b"x")["CiphertextBlob"]
+    blob = app.client("kms", max_attempts=2).encrypt(KeyId=key["Arn"], Plaintext=b"x")[
+        "CiphertextBlob"
+    ]
     lab.client("kms").schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
     assert (
-        fail(app.client("kms", retries=1).decrypt, CiphertextBlob=blob)
+        fail(app.client("kms", max_attempts=2).decrypt, CiphertextBlob=blob)
         == "KMSInvalidStateException"
     )
     bundle = lab_run(req(principal, key["Arn"])).bundle
@@ -108,12 +110,13 @@ def test_step1_and_6_investigator_without_describe_key(lab: LabWorld, lab_run: C
 def test_step6_disabled_key(lab: LabWorld, lab_run: Collect) -> None:
     app, principal = app_with(lab, ["kms:*"])
     key = lab.key()
-    ciphertext = app.client("kms", retries=1).encrypt(KeyId=key["Arn"], Plaintext=b"x")[
+    ciphertext = app.client("kms", max_attempts=2).encrypt(KeyId=key["Arn"], Plaintext=b"x")[
         "CiphertextBlob"
     ]
     lab.client("kms").disable_key(KeyId=key["KeyId"])
     assert (
-        fail(app.client("kms", retries=1).decrypt, CiphertextBlob=ciphertext) == "DisabledException"
+        fail(app.client("kms", max_attempts=2).decrypt, CiphertextBlob=ciphertext)
+        == "DisabledException"
     )
     meta = one(lab_run(req(principal, key["Arn"])).bundle, "kms", "DescribeKey")["response"][
         "KeyMetadata"
@@ -197,7 +200,7 @@ def test_step4_session_policy_from_the_assume_role_event(lab: LabWorld, lab_run:
     lab.role("other", {"Version": "2012-10-17", "Statement": [allow("kms:*")]})
     lab.assume("other", "unrelated")
     key = lab.key()
-    assert fail(app.client("kms", retries=1).describe_key, KeyId=key["Arn"]) == DENIED
+    assert fail(app.client("kms", max_attempts=2).describe_key, KeyId=key["Arn"]) == DENIED
     bundle = lab_run(req(principal, key["Arn"])).bundle
     lookup = one(
         bundle,
@@ -272,7 +275,7 @@ def test_step8_the_failing_call_in_cloudtrail_and_its_log_group(
         CloudWatchLogsRoleArn=f"arn:aws:iam::{APP_ACCOUNT}:role/ct",
     )  # fmt: skip
     lab.client("cloudtrail").start_logging(Name="main")
-    kms = app.client("kms", retries=1)
+    kms = app.client("kms", max_attempts=2)
     blob = kms.encrypt(KeyId=key["Arn"], Plaintext=b"payload")["CiphertextBlob"]
     assert fail(kms.decrypt, CiphertextBlob=blob) == DENIED
     bundle = lab_run(req(principal, key["Arn"])).bundle

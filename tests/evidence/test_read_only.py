@@ -63,7 +63,7 @@ def test_guard_refuses_a_write_before_it_is_sent(target: Target) -> None:
     with pytest.raises(ReadOnlyViolation, match="kms:CreateKey"):
         client.create_key()
     assert log.stats.http_requests == 0
-    assert target.client("kms", retries=1).list_keys()["Keys"] == []
+    assert target.client("kms", max_attempts=1).list_keys()["Keys"] == []
 
 
 def test_guard_refuses_through_the_collectors_call_path(target: Target) -> None:
