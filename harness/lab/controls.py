@@ -20,8 +20,11 @@ The JSON shape (every field optional in a `set`, merged into the current control
 
 - `grant_propagation_seconds`: a grant younger than this authorizes only requests that pass
   its grant token (grants.html, eventual consistency).
-- `throttle`: per account, the KMS requests per second allowed before ThrottlingException;
-  0 throttles every KMS call of that account; `null` removes the limit.
+- `throttle`: per account, the cryptographic KMS requests per second (Encrypt, Decrypt,
+  ReEncrypt, GenerateDataKey*, Sign, Verify, GenerateMac, VerifyMac, GetPublicKey,
+  GenerateRandom: the shared quota of requests-per-second.html) allowed before
+  ThrottlingException; 0 throttles every such call of that account; `null` removes the
+  limit. Management calls (DescribeKey, GetKeyPolicy, ListGrants, ...) are not affected.
 - `custom_key_stores`: connection state per custom key store id or name (an object with
   `ConnectionState` and optional `ConnectionErrorCode`, or a bare state string); keys in a
   store that is not CONNECTED are Unavailable. Connect/DisconnectCustomKeyStore clear it.

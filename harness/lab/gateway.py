@@ -25,6 +25,7 @@ from harness.lab.health import Health
 from harness.lab.iam import IamView, is_mutation
 from harness.lab.identity import IdentityStore, Principal, is_account_id
 from harness.lab.kms.call import KmsCall
+from harness.lab.kms.keystate import CRYPTO_OPERATIONS
 from harness.lab.kms.model import KmsStore
 from harness.lab.kms.service import KmsService
 from harness.lab.logs import filter_log_events
@@ -33,6 +34,7 @@ from harness.lab.sts import Sts
 from harness.lab.upstream import OPERATOR_SECRET, Upstream
 
 log = logging.getLogger("kmslab.lab")
+CRYPTO_QUOTA = frozenset(CRYPTO_OPERATIONS - {"CreateGrant"}) | {"GenerateRandom"}
 DROP_HEADERS = {
     "host",
     "authorization",
@@ -251,7 +253,9 @@ class Lab:
         error: AwsError | None = None
         result: dict[str, Any] = {}
         try:
-            if self.controls.throttled(principal.account):
+            # requests-per-second.html: cryptographic operations share one request quota per
+            # account and Region; management calls (DescribeKey, GetKeyPolicy, ...) have their own.
+            if req.operation in CRYPTO_QUOTA and self.controls.throttled(principal.account):
                 raise AwsError("ThrottlingException", THROTTLING_MESSAGE)
             result = self.kms.handle(call)
         except AwsError as err:
