@@ -20,11 +20,13 @@ The JSON shape (every field optional in a `set`, merged into the current control
 
 - `grant_propagation_seconds`: a grant younger than this authorizes only requests that pass
   its grant token (grants.html, eventual consistency).
-- `throttle`: per account, the cryptographic KMS requests per second (Encrypt, Decrypt,
-  ReEncrypt, GenerateDataKey*, Sign, Verify, GenerateMac, VerifyMac, GetPublicKey,
-  GenerateRandom: the shared quota of requests-per-second.html) allowed before
-  ThrottlingException; 0 throttles every such call of that account; `null` removes the
-  limit. Management calls (DescribeKey, GetKeyPolicy, ListGrants, ...) are not affected.
+- `throttle`: per account, the KMS requests per second allowed before ThrottlingException
+  ("You have exceeded the rate at which you may call KMS. ..."): a number applies to every
+  KMS call of the account; `{"rps": n, "scope": "crypto"}` applies only to the shared quota
+  of cryptographic operations (Encrypt, Decrypt, ReEncrypt, GenerateDataKey*, Sign, Verify,
+  GenerateMac, VerifyMac, GetPublicKey, GenerateRandom; requests-per-second.html), so
+  management calls such as DescribeKey keep working as they would in AWS. 0 throttles every
+  such call; `null` removes the limit.
 - `custom_key_stores`: connection state per custom key store id or name (an object with
   `ConnectionState` and optional `ConnectionErrorCode`, or a bare state string); keys in a
   store that is not CONNECTED are Unavailable. Connect/DisconnectCustomKeyStore clear it.
@@ -99,7 +101,11 @@ def validate(update: Any) -> dict[str, Any]:
     for account, rate in (update.get("throttle") or {}).items():
         if not (len(account) == 12 and account.isdigit()):
             raise UsageError(f"controls: throttle key {account!r} is not a 12-digit account id")
-        if rate is not None:
+        if isinstance(rate, dict):
+            if rate.get("scope", "all") not in ("all", "crypto"):
+                raise UsageError(f"controls: throttle[{account}].scope must be all or crypto")
+            _number(f"throttle[{account}].rps", rate.get("rps"))
+        elif rate is not None:
             _number(f"throttle[{account}]", rate)
     for arn, state in (update.get("key_states") or {}).items():
         if state is not None and state not in TRANSIENT_STATES:
@@ -194,9 +200,13 @@ class Controls:
             stores.pop(name, None)
             self._data["custom_key_stores"] = stores
 
-    def throttled(self, account: str) -> bool:
+    def throttled(self, account: str, crypto: bool) -> bool:
         """Record one KMS request of `account`; True when it is over the account's rate."""
         limit = self._data["throttle"].get(account)
+        if isinstance(limit, dict):
+            if limit.get("scope", "all") == "crypto" and not crypto:
+                return False
+            limit = limit.get("rps")
         if limit is None:
             return False
         if limit <= 0:

@@ -255,7 +255,7 @@ class Lab:
         try:
             # requests-per-second.html: cryptographic operations share one request quota per
             # account and Region; management calls (DescribeKey, GetKeyPolicy, ...) have their own.
-            if req.operation in CRYPTO_QUOTA and self.controls.throttled(principal.account):
+            if self.controls.throttled(principal.account, req.operation in CRYPTO_QUOTA):
                 raise AwsError("ThrottlingException", THROTTLING_MESSAGE)
             result = self.kms.handle(call)
         except AwsError as err:
