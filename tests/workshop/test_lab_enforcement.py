@@ -51,9 +51,6 @@ def test_investigator_cannot_change_kms(room: Room, lab: LabServer) -> None:
     assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="lab gap: IAM calls with issued credentials are not authorized"
-)
 def test_investigator_cannot_change_iam(room: Room, lab: LabServer) -> None:
     record = room.start("ivan", "ws-iam-no-allow")
     iam = client(lab.endpoint, record["credentials"]["investigator"]["app"], "iam")
@@ -66,7 +63,6 @@ def test_investigator_cannot_change_iam(room: Room, lab: LabServer) -> None:
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
 
 
-@pytest.mark.xfail(strict=True, reason="lab gap: AssumeRole does not check the role's trust policy")
 def test_a_participant_cannot_assume_another_participants_fixer_role(
     room: Room, lab: LabServer
 ) -> None:
