@@ -186,9 +186,11 @@ class NativeProvisioner:
         known = set()
         for page in orgs.get_paginator("list_accounts").paginate():
             known |= {a["Id"] for a in page["Accounts"]}
-        # Accounts of the scenario join the organization so SCPs and RCPs reach them.
-        for account_id in after["accounts"].values():
-            if account_id not in known:
+        # Accounts that SCPs or RCPs target join the organization so the policies reach them;
+        # the others stay where they are, so a partner outside the organization stays outside.
+        targets = {p["target"] for p in org["scps"] + org["rcps"]}
+        for name, account_id in after["accounts"].items():
+            if account_id not in known and name in targets:
                 with contextlib.suppress(ClientError):
                     orgs.invite_account_to_organization(
                         Target={"Id": account_id, "Type": "ACCOUNT"}
