@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.aws import Target
+from harness.evidence.ciphertext import ciphertext_facts as from_bytes
 from harness.scenarios.call import Caller, Outcome, damaged, issue_credentials, make_call
 from harness.scenarios.model import Scenario
 from harness.scenarios.native import NativeProvisioner, lab_targets
@@ -104,13 +105,19 @@ def error_matches(scenario: Scenario, outcome: Outcome, resolved: Resolved) -> l
     return problems
 
 
+# The request's ciphertext facts (harness.evidence.request accepts only these).
+REQUEST_CIPHERTEXT_FACTS = ("length", "kms_blob")
+
+
 def ciphertext_facts(call: dict[str, Any], resolved: Resolved) -> dict[str, Any] | None:
-    """Length and form of the ciphertext the caller passed (never the bytes)."""
+    """Length and form of the ciphertext the caller passed, read from the bytes it sent."""
     if not call.get("ciphertext"):
         return None
-    damage = call["ciphertext"].get("damage")
-    blob = damaged(resolved.ciphertext[call["ciphertext"]["data"]], damage)
-    return {"length": len(blob), "kms_blob": damage not in ("base64", "not-kms")}
+    blob = damaged(
+        resolved.ciphertext[call["ciphertext"]["data"]], call["ciphertext"].get("damage")
+    )
+    facts = from_bytes(blob)
+    return {k: facts[k] for k in REQUEST_CIPHERTEXT_FACTS}
 
 
 def evidence_calls(finding: dict[str, Any] | None) -> set[str]:
