@@ -59,14 +59,28 @@ def issue_credentials(
     provisioner: NativeProvisioner, call: dict[str, Any], setup: dict[str, Any], resolved: Resolved
 ) -> Caller:
     """STS AssumeRole (with the session policy) for roles, CreateAccessKey for users."""
-    name = call["principal"]
-    info = resolved.principal[name]
-    account_id = info["account"]
     headers: dict[str, str] = {}
     if call.get("vpc_endpoint"):
         headers[VPCE_HEADER] = resolved.vpce[call["vpc_endpoint"]]["id"]
     if call.get("via_service"):
         headers[VIA_SERVICE_HEADER] = str(substitute(call["via_service"], resolved))
+    caller = credentials_of(provisioner, call, setup, resolved, headers)
+    resolved.caller = {"arn": caller.arn}
+    return caller
+
+
+def credentials_of(
+    provisioner: NativeProvisioner,
+    call: dict[str, Any],
+    setup: dict[str, Any],
+    resolved: Resolved,
+    headers: dict[str, str] | None = None,
+) -> Caller:
+    """Lab-issued credentials of `call["principal"]` (no request-context headers by default)."""
+    headers = dict(headers or {})
+    name = call["principal"]
+    info = resolved.principal[name]
+    account_id = info["account"]
     base = provisioner.targets(account_id, call["region"])
     if info["type"] == "role":
         sts = provisioner.client("sts", account_id, setup["region"])
@@ -97,7 +111,6 @@ def issue_credentials(
             secret_access_key=info["secret_key"],
             extra_headers=headers,
         )
-    resolved.caller = {"arn": arn}
     return Caller(arn=arn, target=target)
 
 

@@ -66,6 +66,14 @@ def cross_reference_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
             need("account", accounts, key["account"], f"$.setup.keys.{name}.account")
         if "${key." in json.dumps(key.get("policy", {})):
             found.append((f"$.setup.keys.{name}.policy", "a key policy cannot refer to a key ARN"))
+    investigator = setup.get("investigator")
+    if investigator is not None:
+        if "investigator" in principals:
+            found.append(
+                ("$.setup.principals.investigator", "the name is taken by $.setup.investigator")
+            )
+        if "account" in investigator:
+            need("account", accounts, investigator["account"], "$.setup.investigator.account")
     for name, principal in principals.items():
         if "account" in principal:
             need("account", accounts, principal["account"], f"$.setup.principals.{name}.account")
@@ -92,7 +100,8 @@ def cross_reference_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
         found.append(("$.call.ciphertext", f"{call['operation']} needs a ciphertext"))
     for match in REF.finditer(json.dumps(data)):
         kind, name = match.group(1), match.group(2)
-        table = {"key": keys, "principal": principals, "account": accounts}.get(kind)
+        named = {**principals, **({"investigator": investigator} if investigator else {})}
+        table = {"key": keys, "principal": named, "account": accounts}.get(kind)
         if table is not None and name not in table:
             found.append(("$", f"reference {match.group(0)} names no {kind}"))
     expected = data.get("expected", {})

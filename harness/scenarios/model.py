@@ -9,6 +9,8 @@ from typing import Any
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNTS = {"app": "111111111111"}
+# The principal name a setup's `investigator` section is built under.
+INVESTIGATOR = "investigator"
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -38,6 +40,17 @@ def normalize_setup(setup: dict[str, Any]) -> dict[str, Any]:
         key.setdefault("origin", "AWS_KMS")
         key.setdefault("state", "Enabled")
         key.setdefault("multi_region", bool(key.get("replicas")))
+    investigator = out.get("investigator")
+    if investigator is not None:
+        # Built like any role, so both provisioners and the fix's merge patch reach it.
+        out.setdefault("principals", {})[INVESTIGATOR] = {
+            "type": "role",
+            "account": investigator.get("account", home),
+            "name": investigator.get("name", "kmslab-investigator"),
+            "policies": investigator.get("policies", []),
+            "managed_policies": investigator.get("managed_policies", []),
+            **({"boundary": investigator["boundary"]} if "boundary" in investigator else {}),
+        }
     for name, principal in out.setdefault("principals", {}).items():
         principal.setdefault("type", "role")
         principal.setdefault("account", home)
@@ -133,6 +146,11 @@ class Scenario:
     def lab_gap(self) -> str | None:
         gap = self.raw.get("lab_gap")
         return str(gap) if gap else None
+
+    @property
+    def investigator(self) -> str | None:
+        """The principal evidence is collected as, when the setup restricts the investigator."""
+        return INVESTIGATOR if "investigator" in self.setup else None
 
     @property
     def terraform_supported(self) -> bool:

@@ -15,7 +15,14 @@ from typing import Any
 
 from harness.aws import Target
 from harness.evidence.ciphertext import ciphertext_facts as from_bytes
-from harness.scenarios.call import Caller, Outcome, damaged, issue_credentials, make_call
+from harness.scenarios.call import (
+    Caller,
+    Outcome,
+    credentials_of,
+    damaged,
+    issue_credentials,
+    make_call,
+)
 from harness.scenarios.model import Scenario
 from harness.scenarios.native import NativeProvisioner, lab_targets
 from harness.scenarios.refs import Resolved, substitute
@@ -172,7 +179,15 @@ class Runner:
     ) -> Attempt:
         caller = issue_credentials(provisioner, scenario.call, scenario.setup, resolved)
         outcome = make_call(caller, scenario.call, resolved)
-        bundle = self.collect(scenario, resolved, caller, outcome)
+        investigator = None
+        if scenario.investigator:
+            session = {
+                "principal": scenario.investigator,
+                "region": scenario.call["region"],
+                "session_name": "kmslab-investigation",
+            }
+            investigator = credentials_of(provisioner, session, scenario.setup, resolved).target
+        bundle = self.collect(scenario, resolved, caller, outcome, investigator)
         from harness.diagnosis import diagnose
 
         diagnosis = diagnose(bundle).to_dict()
@@ -196,8 +211,18 @@ class Runner:
         return match.group(1) if match else None
 
     def collect(
-        self, scenario: Scenario, resolved: Resolved, caller: Caller, outcome: Outcome
+        self,
+        scenario: Scenario,
+        resolved: Resolved,
+        caller: Caller,
+        outcome: Outcome,
+        investigator: Target | None = None,
     ) -> dict[str, Any]:
+        """The evidence bundle, read as the operators, or as `investigator` when given.
+
+        A restricted investigator reads only with its own credentials (no key-account
+        operator), as a person investigating with one role would.
+        """
         from harness.evidence import InvestigationRequest, collect
 
         call = scenario.call
@@ -207,7 +232,7 @@ class Runner:
         if call.get("vpc_endpoint"):
             context["aws:SourceVpce"] = resolved.vpce[call["vpc_endpoint"]]["id"]
         observed = None
-        if not outcome.ok:
+        if not outcome.ok and scenario.setup.get("investigator", {}).get("sees_error", True):
             observed = {"code": outcome.code or "", "message": outcome.message or ""}
         caller_account = resolved.principal[call["principal"]]["account"]
         request = InvestigationRequest(
@@ -225,7 +250,9 @@ class Runner:
         target = self.targets(caller_account, call["region"])
         key_account = self.key_account(scenario, resolved)
         key_target = None
-        if key_account and key_account != caller_account:
+        if investigator is not None:
+            target = investigator
+        elif key_account and key_account != caller_account:
             key_target = self.targets(key_account, call["region"])
         bundle: dict[str, Any] = collect(request, target, key_target)
         return bundle
