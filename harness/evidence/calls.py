@@ -3,6 +3,14 @@
 A call that fails is recorded with its error and returns None: AccessDenied, throttling
 after botocore's adaptive retries, or an API the endpoint does not implement never stop
 the other collectors. Identical calls made by two collectors are sent once.
+
+Throttling quotas are per account and Region (https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html),
+and the investigator's reads count against the same quota as the failing workload. Once the
+calls of one (credentials, service, region) are throttled THROTTLE_TRIP times in a row, or one
+of them is still throttled after its retries, a breaker opens: retries in flight stop and the
+remaining calls there are recorded as throttled without being sent. Under sustained throttling
+the collection then ends in about a second instead of at its deadline, and the bundle still
+says which evidence was throttled.
 """
 
 from __future__ import annotations
@@ -32,6 +40,23 @@ CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
 MAX_ATTEMPTS = 4  # per call, the first try included
 MAX_MESSAGE = 1000  # emulators answer unimplemented APIs with whole HTML error pages
+THROTTLE_TRIP = 2  # throttled responses in a row (retries included) that open a breaker
+# Error codes AWS services use for request-rate throttling (KMS, CloudTrail and CloudWatch Logs:
+# ThrottlingException; IAM and STS: Throttling; Organizations: TooManyRequestsException;
+# EC2: RequestLimitExceeded).
+THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+    }
+)
+NOT_SENT = "not sent"
+
+ClientKey = tuple[str, str, str]  # (credentials label, region, service)
 
 
 def make_client(target: Target, service: str, region: str, max_attempts: int) -> Any:
@@ -58,6 +83,40 @@ class Credentials:
 class Stats:
     operations: list[str] = field(default_factory=list)  # one per API call (before retries)
     http_requests: int = 0
+    not_sent: int = 0  # calls recorded as throttled without being sent
+
+
+class Breakers:
+    """Throttled responses in a row, and the open breakers, per client key."""
+
+    def __init__(self, trip: int = THROTTLE_TRIP) -> None:
+        self._trip = trip
+        self._lock = threading.Lock()
+        self._in_a_row: dict[ClientKey, int] = {}
+        self._open: set[ClientKey] = set()
+
+    def observe(self, key: ClientKey, throttled: bool) -> bool:
+        """Count one response; True when the breaker for `key` is (now) open and it throttled."""
+        with self._lock:
+            if not throttled:
+                self._in_a_row[key] = 0
+                return False
+            self._in_a_row[key] = self._in_a_row.get(key, 0) + 1
+            if self._in_a_row[key] >= self._trip:
+                self._open.add(key)
+            return key in self._open
+
+    def open(self, key: ClientKey) -> None:
+        with self._lock:
+            self._open.add(key)
+
+    def is_open(self, key: ClientKey) -> bool:
+        with self._lock:
+            return key in self._open
+
+
+class BreakerOpen(botocore.exceptions.ClientError):
+    """The throttled response that ends a call's retries once its breaker is open."""
 
 
 class CallLog:
@@ -73,6 +132,7 @@ class CallLog:
         self._frozen = False
         self._seq = 0
         self._client_hook = client_hook
+        self._breakers = Breakers()
         self.stats = Stats()
 
     # -- clients -----------------------------------------------------------------------------
@@ -90,6 +150,9 @@ class CallLog:
         install_guard(client, service)
         client.meta.events.register("before-call.*.*", self._count_call(service))
         client.meta.events.register("before-send.*.*", self._count_send)
+        client.meta.events.register_first(
+            "needs-retry.*.*", self._stop_throttled_retries((creds.label, region, service))
+        )
         if self._client_hook is not None:
             self._client_hook(client, service)
         return client
@@ -104,6 +167,18 @@ class CallLog:
     def _count_send(self, **_: Any) -> None:
         with self._lock:
             self.stats.http_requests += 1
+
+    def _stop_throttled_retries(self, key: ClientKey) -> Callable[..., None]:
+        def observe(response: Any = None, operation: Any = None, **_: Any) -> None:
+            if response is None:
+                return  # no HTTP answer (connection error): says nothing about throttling
+            parsed = response[1] if isinstance(response, tuple) else {}
+            code = (parsed.get("Error") or {}).get("Code")
+            if self._breakers.observe(key, code in THROTTLING_CODES):
+                # Raised before botocore's retry handler sleeps: the call ends with AWS's answer.
+                raise BreakerOpen(parsed, operation.name)
+
+        return observe
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -148,6 +223,12 @@ class CallLog:
             record["account"] = account or creds.account
         record["params"] = to_jsonable(params)
         response: dict[str, Any] | None = None
+        breaker = (creds.label, region, service)
+        if self._breakers.is_open(breaker):
+            self._not_sent(record, creds, service, region)
+            self.add(record, seq)
+            pending.set_result(None)
+            return None
         try:
             response = self._send(creds, service, operation, region, params, paginate, max_items)
             kept = keep(response) if keep else response
@@ -174,6 +255,11 @@ class CallLog:
             }
             if status:
                 record["error"]["http_status"] = status
+            if record["error"]["code"] in THROTTLING_CODES:
+                # Throttled after its retries: the quota is exhausted for now.
+                self._breakers.open(breaker)
+                if isinstance(exc, BreakerOpen):
+                    record["note"] = "retries stopped: " + self._throttled(creds, service, region)
         except botocore.exceptions.BotoCoreError as exc:
             if raise_unreachable and (
                 is_connection_error(exc) or isinstance(exc, botocore.exceptions.NoCredentialsError)
@@ -190,6 +276,22 @@ class CallLog:
         self.add(record, seq)
         pending.set_result(response)
         return response
+
+    def _throttled(self, creds: Credentials, service: str, region: str) -> str:
+        return (
+            f"{service} calls of account {creds.account or creds.label} in {region} "
+            "were throttled after their retries or "
+            f"{THROTTLE_TRIP} times in a row"
+        )
+
+    def _not_sent(
+        self, record: dict[str, Any], creds: Credentials, service: str, region: str
+    ) -> None:
+        why = self._throttled(creds, service, region)
+        record["error"] = {"code": "ThrottlingException", "message": f"{NOT_SENT}: {why}"}
+        record["note"] = f"{NOT_SENT}: {why}; sending more would only add to the throttling"
+        with self._lock:
+            self.stats.not_sent += 1
 
     def _send(
         self,

@@ -126,6 +126,7 @@ def run_collection(
         "collection": {
             "collectors": dict(sorted(status.items())),
             "api_calls": len(log.stats.operations),
+            "throttled_not_sent": log.stats.not_sent,
             "seconds": round(seconds, 3),
             "lookback_hours": opts.lookback_hours,
         },

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from harness.evidence import InvestigationRequest
-from harness.evidence.calls import make_client
+from harness.evidence.calls import NOT_SENT, THROTTLE_TRIP, Breakers, make_client
 from harness.lab import LabClient
 
 from .lab_world import APP_ACCOUNT, KEY_ACCOUNT, LabWorld
@@ -76,24 +76,111 @@ def test_cross_account_with_key_credentials_reads_the_owner_side(
     assert accounts == [APP_ACCOUNT, KEY_ACCOUNT]
 
 
-def test_throttled_kms_is_recorded_and_the_rest_continues(lab: LabWorld, lab_run: Collect) -> None:
+# Retry waits, from https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html:
+# a throttled attempt is retried after a jittered backoff of at most 1 s for the first retry
+# (rand * 2^0), and adaptive mode may also hold the request until its client-side rate limiter
+# (at least 0.5 requests per second) has a token: at most 3 s per retried request.
+MAX_WAIT_PER_RETRY = 3.0
+UNTHROTTLED_COLLECTION = 2.0  # generous: the same collection unthrottled takes ~0.3 s
+
+
+def kms_sends(sent: list[str]) -> Any:
+    def hook(client: Any, service: str) -> None:
+        if service == "kms":
+            client.meta.events.register(
+                "before-send.*.*", lambda request, **_: sent.append(request.url)
+            )
+
+    return hook
+
+
+def test_sustained_throttling_opens_a_breaker_instead_of_waiting_for_the_deadline(
+    lab: LabWorld, lab_run: Collect
+) -> None:
     lab.role("app", {"Version": "2012-10-17", "Statement": [allow("kms:*")]})
     _, principal = lab.assume("app", "s1")
     key = lab.key()
+    lab.client("kms").create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
+    # A number throttles every KMS call of the account (harness/lab/controls.py); the quota is
+    # per account and Region (requests-per-second.html), so the investigator's reads are too.
     LabClient(lab.endpoint).set_controls({"throttle": {APP_ACCOUNT: 0}})
+    sent: list[str] = []
     started = time.monotonic()
-    # Under sustained throttling botocore's adaptive mode slows every later call of the
-    # client; the collection's deadline is what bounds the run.
     result = lab_run(
         InvestigationRequest(principal=principal, action="kms:Decrypt", key=key["Arn"]),
-        max_attempts=1,
-        timeout=4.0,
+        max_attempts=4,  # the CLI's retries: without the breaker, 4 tries of every KMS call
+        timeout=60.0,
+        client_hook=kms_sends(sent),
     )
-    assert time.monotonic() - started < 6
+    elapsed = time.monotonic() - started
     bundle = result.bundle
-    assert one(bundle, "kms", "DescribeKey")["error"]["code"] == "ThrottlingException"
+    # DescribeKey is the only KMS call before the key resolves: its first try and one retry
+    # are throttled, which opens the breaker; no other KMS request reaches the endpoint.
+    assert len(sent) == THROTTLE_TRIP
+    assert elapsed < UNTHROTTLED_COLLECTION + MAX_WAIT_PER_RETRY * (len(sent) - 1)
+    described = one(bundle, "kms", "DescribeKey")
+    assert described["error"]["code"] == "ThrottlingException"
+    assert "Reduce the frequency" in described["error"]["message"]  # AWS's own answer
+    assert described["note"].startswith("retries stopped")
+    later = [c for c in bundle["calls"] if c["service"] == "kms" and c is not described]
+    assert {c["operation"] for c in later} >= {"GetKeyPolicy", "ListGrants", "ListAliases"}
+    for call in later:
+        assert call["error"]["code"] == "ThrottlingException", call["operation"]
+        assert call["error"]["message"].startswith(NOT_SENT), call["operation"]
+        assert call["note"].startswith(NOT_SENT), call["operation"]
+    assert bundle["collection"]["throttled_not_sent"] == len(later)
+    assert "kms:GetKeyPolicy" not in result.operations  # recorded, never sent
+    # Other services have their own quotas: their evidence is read as usual.
     assert "response" in one(bundle, "iam", "GetRole")
     assert "response" in one(bundle, "sts", "GetCallerIdentity")
+    assert all(status == "ok" for status in bundle["collection"]["collectors"].values())
+
+
+def test_the_breaker_is_per_account(lab: LabWorld, lab_run: Collect) -> None:
+    key, principal = cross_account_key(lab)
+    LabClient(lab.endpoint).set_controls({"throttle": {APP_ACCOUNT: 0}})
+    sent: list[str] = []
+    bundle = lab_run(
+        InvestigationRequest(principal=principal, action="kms:Decrypt", key=key["Arn"]),
+        key_target=lab.op(KEY_ACCOUNT),
+        client_hook=kms_sends(sent),
+    ).bundle
+    # The key account's quota is not exhausted: its side is read in full.
+    assert one(bundle, "kms", "DescribeKey")["account"] == KEY_ACCOUNT
+    for operation in ("DescribeKey", "GetKeyPolicy", "ListGrants", "ListKeyRotations"):
+        assert "response" in one(bundle, "kms", operation), operation
+    # The investigator's account-wide ListAliases is throttled (sent, or recorded as not sent).
+    own = [c for c in calls(bundle, "kms", "ListAliases") if c["account"] == APP_ACCOUNT]
+    assert own and all(c["error"]["code"] == "ThrottlingException" for c in own)
+
+
+def test_throttled_cryptographic_quota_leaves_the_investigation_alone(
+    lab: LabWorld, lab_run: Collect
+) -> None:
+    lab.role("app", {"Version": "2012-10-17", "Statement": [allow("kms:*")]})
+    _, principal = lab.assume("app", "s1")
+    key = lab.key()
+    # Only cryptographic operations share that quota (requests-per-second.html); the
+    # investigation makes none, so nothing of it is throttled or skipped.
+    LabClient(lab.endpoint).set_controls({"throttle": {APP_ACCOUNT: {"rps": 0, "scope": "crypto"}}})
+    bundle = lab_run(
+        InvestigationRequest(principal=principal, action="kms:Decrypt", key=key["Arn"])
+    ).bundle
+    assert bundle["collection"]["throttled_not_sent"] == 0
+    assert not [c for c in bundle["calls"] if c["service"] == "kms" and "error" in c]
+
+
+def test_a_success_resets_the_count_and_breakers_are_per_key() -> None:
+    breakers = Breakers(trip=2)
+    kms = ("investigator", "us-east-1", "kms")
+    assert breakers.observe(kms, True) is False
+    assert breakers.observe(kms, False) is False  # transient: adaptive retries handle it
+    assert breakers.observe(kms, True) is False
+    assert breakers.observe(("investigator", "us-east-1", "iam"), True) is False
+    assert breakers.observe(kms, True) is True
+    assert breakers.is_open(kms)
+    assert not breakers.is_open(("investigator", "us-west-2", "kms"))
+    assert not breakers.is_open(("key-account", "us-east-1", "kms"))
 
 
 def test_clients_use_adaptive_retries_and_are_made_once(lab: LabWorld, lab_run: Collect) -> None:
