@@ -145,7 +145,7 @@ def _request(req: InvestigationRequest, region: str, inv: Investigation) -> dict
 
 def _whoami(log: CallLog, creds: Credentials, region: str) -> tuple[str | None, str | None]:
     """The account and ARN the credentials act as; unreachable endpoints end the run (exit 3)."""
-    with endpoint_errors("kmslab collect"):
+    with endpoint_errors("evidence collection"):
         identity = log.call(creds, "sts", "GetCallerIdentity", region, raise_unreachable=True)
     account = (identity or {}).get("Account")
     arn = (identity or {}).get("Arn")
