@@ -56,7 +56,12 @@ def select(ids: tuple[str, ...], run_all: bool) -> list:  # type: ignore[type-ar
 def run(
     ids: tuple[str, ...], run_all: bool, via: str, upstream: str, endpoint_url: str | None, fmt: str
 ) -> None:
-    """Provision, reproduce, diagnose, fix and verify each scenario; one row each."""
+    """Provision, reproduce, diagnose, fix and verify each scenario; one row each.
+
+    Exit status: 0 when every scenario is ok (or fails only as its declared `lab_gap`, a
+    lab behaviour known to be missing); 1 when any other scenario is not ok; 2 bad input;
+    3 the lab or its upstream could not be reached.
+    """
     from harness.scenarios.batch import run_batch
     from harness.scenarios.report import progress, render_table
 
@@ -70,6 +75,8 @@ def run(
         click.echo(json.dumps([r.to_dict() for r in results], indent=2))
     else:
         render_table(results, sys.stdout)
+    if any(not r.ok and not r.lab_gap for r in results):
+        raise click.exceptions.Exit(1)
 
 
 @click.command()

@@ -54,9 +54,20 @@ def render_table(results: list[RunResult], out: TextIO) -> None:
     console = Console(file=out, width=160)
     console.print(table)
     passed = sum(r.ok for r in results)
-    console.print(f"{passed}/{len(results)} scenarios ok")
+    gaps = sum(1 for r in results if not r.ok and r.lab_gap)
+    line = f"{passed}/{len(results)} scenarios ok"
+    if gaps:
+        line += f", {gaps} blocked by a known lab gap"
+    console.print(line)
     for r in results:
         if not r.ok:
+            why = "; ".join(r.problems)
+            if r.lab_gap:
+                why = f"(lab gap: {r.lab_gap}) {why}"
+            console.print(f"[bold]{r.id}[/]: {why}", markup=True, highlight=False)
+        elif r.lab_gap:
             console.print(
-                f"[bold]{r.id}[/]: " + "; ".join(r.problems), markup=True, highlight=False
+                f"[bold]{r.id}[/]: ok although it declares a lab gap; remove `lab_gap`",
+                markup=True,
+                highlight=False,
             )
