@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import click
 
-from harness.errors import UsageError
+from harness.errors import KmslabError, UsageError
 
 UPSTREAM_HELP = "moto (embedded, default), localstack (on the host), or the URL of a running lab"
 
@@ -75,8 +75,9 @@ def run(
         click.echo(json.dumps([r.to_dict() for r in results], indent=2))
     else:
         render_table(results, sys.stdout)
-    if any(not r.ok and not r.lab_gap for r in results):
-        raise click.exceptions.Exit(1)
+    failed = [r.id for r in results if not r.ok and not r.lab_gap]
+    if failed:
+        raise KmslabError(f"{len(failed)} scenario(s) not ok: {', '.join(failed)}")
 
 
 @click.command()
