@@ -193,17 +193,29 @@ class Facts:
         call = self.first("sts", "GetCallerIdentity")
         return call.response if call and call.ok else None
 
+    def _own_entity(
+        self, kinds: tuple[str, ...], operation: str, name: str
+    ) -> dict[str, Any] | None:
+        """The principal's own role or user: a bundle also holds GetRole/GetUser of the other
+        principals its key policy names (step 5), in any account the investigator can read."""
+        if self.principal.kind not in kinds:
+            return None
+        for call in self.find("iam", operation):
+            mine = call.params.get(f"{name}Name") == self.principal.name and (
+                call.account in (None, self.principal.account)
+            )
+            entity = (call.response or {}).get(name) if mine else None
+            if isinstance(entity, dict):
+                return entity
+        return None
+
     @cached_property
     def role(self) -> dict[str, Any] | None:
-        call = self.first("iam", "GetRole")
-        role = call.response.get("Role") if call and call.response else None
-        return role if isinstance(role, dict) else None
+        return self._own_entity(("role", "assumed-role"), "GetRole", "Role")
 
     @cached_property
     def user(self) -> dict[str, Any] | None:
-        call = self.first("iam", "GetUser")
-        user = call.response.get("User") if call and call.response else None
-        return user if isinstance(user, dict) else None
+        return self._own_entity(("user",), "GetUser", "User")
 
     @cached_property
     def identity_entity(self) -> dict[str, Any] | None:
