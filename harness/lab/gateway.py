@@ -81,7 +81,6 @@ class Lab:
             self.iam.principal_exists,
             self.trail.service_event,
         )
-        self.kms.lockout_allows = self.authz.lockout_allows  # type: ignore[method-assign]
         self.sts = Sts(self)
         self.health = Health(self.controls)
         self.endpoint = ""

@@ -19,7 +19,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from lab.labkit import APP, Lab, allow, error
 
@@ -79,9 +79,10 @@ def test_replica_policy_is_independent(lab: Lab) -> None:
 
 def _wrap(params: dict[str, bytes], material: bytes) -> bytes:
     public = serialization.load_der_public_key(params["PublicKey"])
+    assert isinstance(public, rsa.RSAPublicKey)  # GetParametersForImport gives an RSA wrapping key
     return public.encrypt(
         material, padding.OAEP(padding.MGF1(hashes.SHA256()), hashes.SHA256(), None)
-    )  # type: ignore[union-attr]
+    )
 
 
 def test_imported_material_lifecycle(lab: Lab) -> None:

@@ -53,6 +53,10 @@ class Authorizer(Protocol):
         self, call: KmsCall, key: Any, action: str, context: dict[str, Any], *, by_ciphertext: bool
     ) -> None: ...
 
+    def lockout_allows(self, principal: Principal, policy: dict[str, Any], key_arn: str) -> bool:
+        """Whether `principal` could call PutKeyPolicy on `key_arn` under `policy`."""
+        ...
+
 
 PrincipalCheck = Callable[[str], bool]
 ServiceEvent = Callable[[Any, str, dict[str, Any]], None]

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+import re
 from typing import Any
 
 from harness.lab.errors import AwsError, not_found, validation
 from harness.lab.kms.call import KmsCall
 from harness.lab.kms.crypto import Material
-from harness.lab.kms.model import Alias, Key, MultiRegion, alias_arn, new_key_id, now
-from harness.lab.kms.resolve import resolve
+from harness.lab.kms.model import (
+    Alias,
+    Key,
+    MultiRegion,
+    alias_arn,
+    key_arn,
+    new_key_id,
+    now,
+)
 from harness.lab.kms.service import KEY_SPECS, KmsService, default_policy_text, ts
 
 ORIGINS = ("AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE")
@@ -97,15 +104,17 @@ def op_CreateKey(svc: KmsService, call: KmsCall) -> dict[str, Any]:
             "UnsupportedOperationException", "Multi-Region keys cannot be in a custom key store."
         )
     account = call.principal.account
+    key_id = new_key_id(multi)
     policy = p.get("Policy")
     if policy is None:
         policy = default_policy_text(account)
     else:
-        svc.check_policy(call, policy, bool(p.get("BypassPolicyLockoutSafetyCheck")), None, account)
+        bypass = bool(p.get("BypassPolicyLockoutSafetyCheck"))
+        svc.check_policy(call, policy, bypass, key_arn(call.region, account, key_id))
     key = Key(
         account=account,
         region=call.region,
-        key_id=new_key_id(multi),
+        key_id=key_id,
         spec=spec,
         usage=usage,
         origin=origin,
@@ -159,8 +168,6 @@ def op_ScheduleKeyDeletion(svc: KmsService, call: KmsCall) -> dict[str, Any]:
         "kms:ScheduleKeyDeletion",
         {"kms:ScheduleKeyDeletionPendingWindowInDays": days},
     ).key
-    if key.manager == "AWS":
-        raise AwsError("UnsupportedOperationException", f"{key.arn} is an AWS managed key.")
     with svc.store.lock:
         mr = key.multi_region
         replicas = (
@@ -213,10 +220,8 @@ def op_PutKeyPolicy(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     ).key
     if name != "default":
         raise not_found("No such policy exists")
-    if key.manager == "AWS":
-        raise AwsError("UnsupportedOperationException", f"{key.arn} is an AWS managed key.")
     policy = call.params.get("Policy")
-    svc.check_policy(call, policy, bypass, key, key.account)
+    svc.check_policy(call, policy, bypass, key.arn)
     with svc.store.lock:
         key.policy = str(policy)
     return {}
@@ -281,8 +286,6 @@ def _check_alias_name(name: Any) -> str:
         )
     if name.startswith("alias/aws/"):
         raise AwsError("NotAuthorizedException", "")
-    import re
-
     if not re.match(r"^alias/[a-zA-Z0-9/_-]+$", name):
         raise validation(
             "1 validation error detected: Value at 'aliasName' failed to satisfy constraint: "
@@ -467,9 +470,8 @@ def op_ReplicateKey(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     if policy is None:
         policy = default_policy_text(key.account)
     else:
-        svc.check_policy(
-            call, policy, bool(call.params.get("BypassPolicyLockoutSafetyCheck")), None, key.account
-        )
+        bypass = bool(call.params.get("BypassPolicyLockoutSafetyCheck"))
+        svc.check_policy(call, policy, bypass, key_arn(region, key.account, key.key_id))
     replica = Key(
         account=key.account,
         region=region,
@@ -511,10 +513,3 @@ def op_UpdatePrimaryRegion(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     with svc.store.lock:
         mr.primary_region = region
     return {}
-
-
-def _unused(value: Any) -> str:
-    return json.dumps(value)
-
-
-__all__ = ["resolve"]

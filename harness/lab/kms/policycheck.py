@@ -94,7 +94,7 @@ def principal_valid(entry: str, exists: Callable[[str], bool]) -> bool:
 def validate_key_policy(
     text: Any,
     principal: Any,
-    account: str,
+    key_arn: str,
     bypass: bool,
     exists: Callable[[str], bool],
     lockout_allows: Callable[[Any, dict[str, Any], str], bool],
@@ -105,44 +105,6 @@ def validate_key_policy(
         for entry in principals_of(st):
             if not principal_valid(entry, exists):
                 raise malformed(INVALID_PRINCIPALS)
-    if not bypass and not lockout_allows(principal, doc, account):
+    if not bypass and not lockout_allows(principal, doc, key_arn):
         raise malformed(LOCKOUT)
     return doc
-
-
-def _matches_action(patterns: Any, action: str) -> bool:
-    items = patterns if isinstance(patterns, list) else [patterns]
-    for p in items:
-        if not isinstance(p, str):
-            continue
-        regex = "^" + re.escape(p.lower()).replace(r"\*", ".*").replace(r"\?", ".") + "$"
-        if re.match(regex, action.lower()):
-            return True
-    return False
-
-
-def root_can_update(doc: dict[str, Any], account: str) -> bool:
-    """Whether the account (its root and IAM administrators) keeps kms:PutKeyPolicy."""
-    statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
-    allowed = False
-    for st in statements:
-        entries = principals_of(st)
-        names_account = any(
-            e in ("*", "AWS:*", f"AWS:{account}", f"AWS:arn:aws:iam::{account}:root")
-            for e in entries
-        )
-        if not names_account or "NotPrincipal" in st:
-            continue
-        if "Action" in st and _matches_action(st["Action"], "kms:PutKeyPolicy"):
-            if st["Effect"] == "Deny" and "Condition" not in st:
-                return False
-            if st["Effect"] == "Allow" and "Condition" not in st:
-                allowed = True
-        if (
-            "NotAction" in st
-            and not _matches_action(st["NotAction"], "kms:PutKeyPolicy")
-            and st["Effect"] == "Allow"
-            and "Condition" not in st
-        ):
-            allowed = True
-    return allowed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 from harness.lab.errors import AwsError, not_found
 from harness.lab.kms.crypto import Material
@@ -13,23 +14,25 @@ from harness.lab.kms.model import Alias, Key, KmsStore, alias_arn, key_arn
 KEY_ID_RE = re.compile(
     r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
 )
+# AWS managed keys the lab creates on first reference, and the service whose requests their
+# policy allows (kms:ViaService "<service>.<region>.amazonaws.com"): EBS calls KMS as EC2.
 AWS_MANAGED_SERVICES = {
-    "s3",
-    "ebs",
-    "rds",
-    "lambda",
-    "ssm",
-    "secretsmanager",
-    "dynamodb",
-    "sns",
-    "sqs",
-    "backup",
-    "kinesis",
-    "logs",
-    "elasticfilesystem",
-    "redshift",
-    "glue",
-    "acm",
+    "s3": "s3",
+    "ebs": "ec2",
+    "rds": "rds",
+    "lambda": "lambda",
+    "ssm": "ssm",
+    "secretsmanager": "secretsmanager",
+    "dynamodb": "dynamodb",
+    "sns": "sns",
+    "sqs": "sqs",
+    "backup": "backup",
+    "kinesis": "kinesis",
+    "logs": "logs",
+    "elasticfilesystem": "elasticfilesystem",
+    "redshift": "redshift",
+    "glue": "glue",
+    "acm": "acm",
 }
 
 
@@ -71,10 +74,10 @@ def resolve(store: KmsStore, account: str, region: str, given: str) -> Resolved:
                 raise not_found(f"Key '{given}' does not exist")
             return Resolved(key, given, None)
         if resource.startswith("alias/"):
-            return _by_alias(store, owner, region, resource, given)
+            return _by_alias(store, owner, region, resource, given, create=owner == account)
         raise not_found(f"Invalid arn {given}")
     if given.startswith("alias/"):
-        return _by_alias(store, account, region, given, given)
+        return _by_alias(store, account, region, given, given, create=True)
     if not KEY_ID_RE.match(given):
         raise not_found(f"Invalid keyId '{given}'")
     key = store.get(account, region, given)
@@ -83,10 +86,15 @@ def resolve(store: KmsStore, account: str, region: str, given: str) -> Resolved:
     return Resolved(key, given, None)
 
 
-def _by_alias(store: KmsStore, account: str, region: str, name: str, given: str) -> Resolved:
+def _by_alias(
+    store: KmsStore, account: str, region: str, name: str, given: str, *, create: bool
+) -> Resolved:
     alias = store.aliases.get((account, region, name))
-    if alias is None and name.startswith("alias/aws/") and name[10:] in AWS_MANAGED_SERVICES:
-        alias = create_aws_managed(store, account, region, name[10:])
+    # Only the account's own use brings its AWS managed key into being; naming another
+    # account's alias/aws/... by ARN never creates a key there.
+    service = name.removeprefix("alias/aws/")
+    if alias is None and create and name != service and service in AWS_MANAGED_SERVICES:
+        alias = create_aws_managed(store, account, region, service)
     if alias is None:
         raise not_found(f"Alias {alias_arn(region, account, name)} is not found.")
     key = store.get(account, region, alias.target)
@@ -96,9 +104,9 @@ def _by_alias(store: KmsStore, account: str, region: str, name: str, given: str)
 
 
 def create_aws_managed(store: KmsStore, account: str, region: str, service: str) -> Alias:
-    """AWS creates an AWS managed key the first time it is referenced; so does the lab."""
-    import uuid
-
+    """AWS creates an AWS managed key the first time it is referenced (API_DescribeKey.html:
+    "services use DescribeKey to create AWS managed keys from a predefined AWS alias");
+    so does the lab."""
     key = Key(
         account=account,
         region=region,
@@ -119,24 +127,25 @@ def create_aws_managed(store: KmsStore, account: str, region: str, service: str)
 
 
 def aws_managed_policy(account: str, region: str, service: str) -> dict[str, object]:
-    via = f"{service}.{region}.amazonaws.com"
+    """The policy AWS writes on an AWS managed key (concepts.html#aws-managed-cmk): every
+    principal of the account, but only through the service (kms:ViaService) and only from this
+    account (kms:CallerAccount); direct access to metadata for the account. Nobody can change
+    it (key-policy-modifying.html). aws/s3's policy has no kms:CreateGrant."""
+    via = f"{AWS_MANAGED_SERVICES[service]}.{region}.amazonaws.com"
+    actions = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
+    if service != "s3":
+        actions.append("kms:CreateGrant")
+    label = service.upper() if len(service) <= 3 else service
     return {
         "Version": "2012-10-17",
         "Id": f"auto-{service}-2",
         "Statement": [
             {
-                "Sid": f"Allow access through {service} for all principals in the account that "
-                f"are authorized to use {service}",
+                "Sid": f"Allow access through {label} for all principals in the account that "
+                f"are authorized to use {label}",
                 "Effect": "Allow",
                 "Principal": {"AWS": "*"},
-                "Action": [
-                    "kms:Encrypt",
-                    "kms:Decrypt",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:CreateGrant",
-                    "kms:DescribeKey",
-                ],
+                "Action": [*actions, "kms:DescribeKey"],
                 "Resource": "*",
                 "Condition": {
                     "StringEquals": {"kms:CallerAccount": account, "kms:ViaService": via}

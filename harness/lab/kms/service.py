@@ -317,16 +317,15 @@ class KmsService:
             }
         return meta
 
-    def check_policy(
-        self, call: KmsCall, policy: Any, bypass: bool, key: Key | None, account: str
-    ) -> None:
+    def check_policy(self, call: KmsCall, policy: Any, bypass: bool, key_arn: str) -> None:
         validate_key_policy(
-            policy, call.principal, account, bypass, self.principal_exists, self.lockout_allows
+            policy,
+            call.principal,
+            key_arn,
+            bypass,
+            self.principal_exists,
+            self.authorize.lockout_allows,
         )
-
-    def lockout_allows(self, principal: Any, policy: dict[str, Any], account: str) -> bool:
-        """Overridden by the gateway: whether the caller could call PutKeyPolicy again."""
-        return True
 
     # crypto --------------------------------------------------------------------------------
     def op_Encrypt(self, call: KmsCall) -> dict[str, Any]:
