@@ -143,21 +143,35 @@ class Runner:
         reset: Callable[[], object] | None = None,
         set_controls: Callable[[dict[str, Any]], object] | None = None,
         targets: Callable[[str, str], Target] | None = None,
+        unique_names: bool = False,
     ) -> None:
         self.endpoint = endpoint
         self.targets = targets or lab_targets(endpoint)
         self._reset = reset
         self.set_controls = set_controls
+        # An upstream whose IAM and EC2 state a lab reset cannot clear (LocalStack) keeps
+        # every scenario's principals: each provisioning then gets a name prefix of its own.
+        self.unique_names = unique_names
+        self._provisioned = 0
 
     @classmethod
-    def for_lab(cls, endpoint: str) -> Runner:
+    def for_lab(cls, endpoint: str, *, unique_names: bool = False) -> Runner:
         from harness.lab import LabClient
 
         client = LabClient(endpoint)
-        return cls(endpoint, reset=client.reset, set_controls=client.set_controls)
+        return cls(
+            endpoint,
+            reset=client.reset,
+            set_controls=client.set_controls,
+            unique_names=unique_names,
+        )
 
     def provisioner(self) -> NativeProvisioner:
-        provisioner = NativeProvisioner(self.targets)
+        prefix = ""
+        if self.unique_names:
+            self._provisioned += 1
+            prefix = f"r{self._provisioned:03d}-"
+        provisioner = NativeProvisioner(self.targets, prefix=prefix)
         provisioner.on_controls = self.set_controls
         return provisioner
 
