@@ -271,8 +271,6 @@ class Lab:
         result: dict[str, Any],
         error: AwsError | None,
     ) -> None:
-        if error is not None and error.code == "DryRunOperationException":
-            pass
         if call.additional.get("denied_by") == ["vpc-endpoint"]:
             return  # vpce-logging.html: endpoint-policy denials are not management events
         response = _kms_response_elements(call.operation, result) if error is None else None

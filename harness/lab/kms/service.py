@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -199,6 +200,13 @@ class KmsService:
             key.valid_to = None
             self.service_event(key, "DeleteExpiredKeyMaterial", {"keyId": key.arn})
 
+    def usable_key(self, call: KmsCall, action: str, context: dict[str, Any] | None = None) -> Key:
+        """The key a cryptographic operation names, resolved, authorized, state-checked and
+        fit for the operation's key usage."""
+        key = self.key_for(call, call.params.get("KeyId"), action, context).key
+        self.check_usage(key, call.operation)
+        return key
+
     def check_usage(self, key: Key, operation: str) -> None:
         wanted = USAGE_OF_OPERATION.get(operation)
         if wanted and key.usage != wanted:
@@ -333,14 +341,7 @@ class KmsService:
         ctx = call.context()
         tokens = self.check_tokens(call)
         algorithm = call.params.get("EncryptionAlgorithm") or "SYMMETRIC_DEFAULT"
-        resolved = self.key_for(
-            call,
-            call.params.get("KeyId"),
-            "kms:Encrypt",
-            self._crypto_context(ctx, algorithm, tokens),
-        )
-        key = resolved.key
-        self.check_usage(key, "Encrypt")
+        key = self.usable_key(call, "kms:Encrypt", self._crypto_context(ctx, algorithm, tokens))
         self.dry_run(call)
         if not plaintext or len(plaintext) > 4096:
             raise validation(
@@ -511,13 +512,7 @@ class KmsService:
                 "constraint: Member must satisfy enum value set: [AES_256, AES_128]"
             )
         action = "kms:" + call.operation
-        key = self.key_for(
-            call,
-            call.params.get("KeyId"),
-            action,
-            self._crypto_context(ctx, "SYMMETRIC_DEFAULT", tokens),
-        ).key
-        self.check_usage(key, call.operation)
+        key = self.usable_key(call, action, self._crypto_context(ctx, "SYMMETRIC_DEFAULT", tokens))
         self.dry_run(call)
         plaintext = os.urandom(size or (32 if spec == "AES_256" else 16))
         out = {
@@ -543,13 +538,9 @@ class KmsService:
                 f"1 validation error detected: Value '{spec}' at 'keyPairSpec' failed to satisfy "
                 "constraint: Member must satisfy enum value set"
             )
-        key = self.key_for(
-            call,
-            call.params.get("KeyId"),
-            "kms:" + call.operation,
-            self._crypto_context(ctx, "SYMMETRIC_DEFAULT", tokens),
-        ).key
-        self.check_usage(key, call.operation)
+        key = self.usable_key(
+            call, "kms:" + call.operation, self._crypto_context(ctx, "SYMMETRIC_DEFAULT", tokens)
+        )
         if key.spec != "SYMMETRIC_DEFAULT":
             raise AwsError(
                 "InvalidKeyUsageException",
@@ -598,10 +589,7 @@ class KmsService:
     def op_Sign(self, call: KmsCall) -> dict[str, Any]:
         message = call.blob("Message")
         algorithm = call.params.get("SigningAlgorithm") or ""
-        key = self.key_for(
-            call, call.params.get("KeyId"), "kms:Sign", {"kms:SigningAlgorithm": algorithm}
-        ).key
-        self.check_usage(key, "Sign")
+        key = self.usable_key(call, "kms:Sign", {"kms:SigningAlgorithm": algorithm})
         allowed = RSA_SIGNING if key.spec.startswith("RSA") else ECC_SIGNING.get(key.spec, [])
         if algorithm not in allowed:
             raise AwsError(
@@ -618,10 +606,7 @@ class KmsService:
         message = call.blob("Message")
         signature = call.blob("Signature")
         algorithm = call.params.get("SigningAlgorithm") or ""
-        key = self.key_for(
-            call, call.params.get("KeyId"), "kms:Verify", {"kms:SigningAlgorithm": algorithm}
-        ).key
-        self.check_usage(key, "Verify")
+        key = self.usable_key(call, "kms:Verify", {"kms:SigningAlgorithm": algorithm})
         self.dry_run(call)
         assert key.material is not None
         if not crypto.verify(key.material, algorithm, message, signature):
@@ -631,10 +616,7 @@ class KmsService:
     def op_GenerateMac(self, call: KmsCall) -> dict[str, Any]:
         message = call.blob("Message")
         algorithm = call.params.get("MacAlgorithm") or ""
-        key = self.key_for(
-            call, call.params.get("KeyId"), "kms:GenerateMac", {"kms:MacAlgorithm": algorithm}
-        ).key
-        self.check_usage(key, "GenerateMac")
+        key = self.usable_key(call, "kms:GenerateMac", {"kms:MacAlgorithm": algorithm})
         self.dry_run(call)
         assert key.material is not None
         return {
@@ -647,10 +629,7 @@ class KmsService:
         message = call.blob("Message")
         mac = call.blob("Mac")
         algorithm = call.params.get("MacAlgorithm") or ""
-        key = self.key_for(
-            call, call.params.get("KeyId"), "kms:VerifyMac", {"kms:MacAlgorithm": algorithm}
-        ).key
-        self.check_usage(key, "VerifyMac")
+        key = self.usable_key(call, "kms:VerifyMac", {"kms:MacAlgorithm": algorithm})
         self.dry_run(call)
         assert key.material is not None
         if crypto.mac(key.material, algorithm, message) != mac:
@@ -689,7 +668,7 @@ def _operations(module: Any, service: KmsService) -> dict[str, Callable[[KmsCall
         if module is service:
             out[name[3:]] = fn
         else:
-            out[name[3:]] = (lambda f: lambda call: f(service, call))(fn)
+            out[name[3:]] = functools.partial(fn, service)
     return out
 
 
