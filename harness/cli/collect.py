@@ -1,12 +1,55 @@
-"""`kmslab collect`: read-only evidence collection into a bundle (contract sections 1 and 3)."""
+"""`kmslab collect`: read-only evidence collection into a bundle (contract sections 1 and 3).
+
+The options that describe the failing call and whose credentials read it are shared with
+`kmslab diagnose`, which collects the same way for a live diagnosis.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from harness.errors import UsageError
+
+if TYPE_CHECKING:
+    from harness.aws import Target
+    from harness.evidence import InvestigationRequest
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+REQUEST_OPTIONS = (
+    click.option(
+        "--key", help="Key id, alias/NAME, or key or alias ARN, as the failing call named it."
+    ),
+    click.option("--principal", help="ARN of the principal that made the failing call."),
+    click.option("--region", help="Region of the failing call (default: the AWS CLI's)."),
+    click.option("--encryption-context", "encryption_context", multiple=True, metavar="K=V"),
+    click.option("--context", "extra_context", multiple=True, metavar="KEY=VALUE",
+                 help="Other request context keys, e.g. aws:PrincipalOrgID=o-abc."),
+    click.option("--via-service",
+                 help="kms:ViaService of the failing call (an AWS service called KMS)."),
+    click.option("--source-vpce", help="aws:SourceVpce: the VPC endpoint the call came through."),
+    click.option("--observed-error", metavar="CODE:MESSAGE", help="The error the caller saw."),
+    click.option("--grant-tokens", type=click.IntRange(min=0), default=0,
+                 help="How many grant tokens the failing call passed (the count, never the tokens)."),
+    click.option("--key-account",
+                 help="Account that owns the key, when the key is not named by ARN."),
+    click.option("--endpoint-url",
+                 help="AWS-compatible endpoint (default: AWS, or AWS_ENDPOINT_URL)."),
+    click.option("--profile", help="AWS profile of the investigator."),
+    click.option("--key-profile",
+                 help="AWS profile acting in the key's account (cross-account keys)."),
+)  # fmt: skip
+
+
+def request_options(fn: F) -> F:
+    """The options of REQUEST_OPTIONS, in that order in --help."""
+    for option in reversed(REQUEST_OPTIONS):
+        fn = option(fn)
+    return fn
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -28,27 +71,40 @@ def _observed(value: str | None) -> dict[str, str] | None:
     return {"code": code.strip(), "message": message.strip()}
 
 
+def live_request(
+    options: dict[str, Any], action: str
+) -> tuple[InvestigationRequest, Target, Target | None]:
+    """The request under investigation and the investigator's (and key owner's) targets."""
+    from harness.aws import Target
+    from harness.evidence import InvestigationRequest
+
+    context: dict[str, Any] = _pairs(options["extra_context"], "--context")
+    if options["via_service"]:
+        context["kms:ViaService"] = options["via_service"]
+    if options["source_vpce"]:
+        context["aws:SourceVpce"] = options["source_vpce"]
+    region = options["region"]
+    request = InvestigationRequest(
+        principal=options["principal"],
+        action=action,
+        key=options["key"],
+        region=region,
+        encryption_context=_pairs(options["encryption_context"], "--encryption-context"),
+        context=context,
+        observed_error=_observed(options["observed_error"]),
+        grant_tokens=options["grant_tokens"],
+        key_account=options["key_account"],
+    )
+    endpoint = options["endpoint_url"]
+    target = Target(endpoint_url=endpoint, region=region, profile=options["profile"])
+    key_profile = options["key_profile"]
+    key_target = Target(endpoint_url=endpoint, region=region, profile=key_profile)
+    return request, target, key_target if key_profile else None
+
+
 @click.command("collect")
-@click.option(
-    "--key", help="Key id, alias/NAME, or key or alias ARN, as the failing call named it."
-)
-@click.option("--principal", help="ARN of the principal that made the failing call.")
+@request_options
 @click.option("--action", default="kms:Decrypt", show_default=True, help="The failing action.")
-@click.option("--region", help="Region of the failing call (default: the AWS CLI's).")
-@click.option("--encryption-context", "encryption_context", multiple=True, metavar="K=V")
-@click.option("--context", "extra_context", multiple=True, metavar="KEY=VALUE",
-              help="Other request context keys, e.g. aws:PrincipalOrgID=o-abc.")  # fmt: skip
-@click.option(
-    "--via-service", help="kms:ViaService of the failing call (an AWS service called KMS)."
-)
-@click.option("--source-vpce", help="aws:SourceVpce: the VPC endpoint the call came through.")
-@click.option("--observed-error", metavar="CODE:MESSAGE", help="The error the caller saw.")
-@click.option("--grant-tokens", type=click.IntRange(min=0), default=0,
-              help="How many grant tokens the failing call passed (the count, never the tokens).")  # fmt: skip
-@click.option("--key-account", help="Account that owns the key, when the key is not named by ARN.")
-@click.option("--endpoint-url", help="AWS-compatible endpoint (default: AWS, or AWS_ENDPOINT_URL).")
-@click.option("--profile", help="AWS profile of the investigator.")
-@click.option("--key-profile", help="AWS profile acting in the key's account (cross-account keys).")
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Bundle file to write.")
 @click.option("--redact", is_flag=True, help="Pseudonymise account ids, ARNs and names.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
@@ -58,25 +114,13 @@ def _observed(value: str | None) -> dict[str, str] | None:
 @click.option("--print-iam-policy", is_flag=True,
               help="Print the least-privilege IAM policy collection needs, and exit.")  # fmt: skip
 def collect(
-    key: str | None,
-    principal: str | None,
     action: str,
-    region: str | None,
-    encryption_context: tuple[str, ...],
-    extra_context: tuple[str, ...],
-    via_service: str | None,
-    source_vpce: str | None,
-    observed_error: str | None,
-    grant_tokens: int,
-    key_account: str | None,
-    endpoint_url: str | None,
-    profile: str | None,
-    key_profile: str | None,
     out: str | None,
     redact: bool,
     timeout: float,
     lookback_hours: float,
     print_iam_policy: bool,
+    **options: Any,
 ) -> None:
     """Collect the runbook's evidence for a failing KMS call, read-only, into a bundle."""
     from harness.evidence import investigator_policy
@@ -84,41 +128,16 @@ def collect(
     if print_iam_policy:
         click.echo(json.dumps(investigator_policy(), indent=2))
         return
-    missing = [
-        name
-        for name, value in (("--key", key), ("--principal", principal), ("--out", out))
-        if not value
-    ]
+    named = (("--key", options["key"]), ("--principal", options["principal"]), ("--out", out))
+    missing = [name for name, value in named if not value]
     if missing:
         raise UsageError(f"collect needs {', '.join(missing)} (or --print-iam-policy)")
-    assert key and principal and out
+    assert out
 
-    from harness.aws import Target
-    from harness.evidence import CollectOptions, InvestigationRequest, run_collection
+    from harness.evidence import CollectOptions, run_collection
     from harness.evidence.bundle import redact_bundle, write_bundle
 
-    context: dict[str, str] = _pairs(extra_context, "--context")
-    if via_service:
-        context["kms:ViaService"] = via_service
-    if source_vpce:
-        context["aws:SourceVpce"] = source_vpce
-    request = InvestigationRequest(
-        principal=principal,
-        action=action,
-        key=key,
-        region=region,
-        encryption_context=_pairs(encryption_context, "--encryption-context"),
-        context=context,
-        observed_error=_observed(observed_error),
-        grant_tokens=grant_tokens,
-        key_account=key_account,
-    )
-    target = Target(endpoint_url=endpoint_url, region=region, profile=profile)
-    key_target = (
-        Target(endpoint_url=endpoint_url, region=region, profile=key_profile)
-        if key_profile
-        else None
-    )
+    request, target, key_target = live_request(options, action)
     result = run_collection(
         request,
         target,
