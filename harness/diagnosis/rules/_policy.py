@@ -190,19 +190,20 @@ def matched_denies(ctx: Context, layer: str) -> list[tuple[str, str]]:
     ]
 
 
-def key_policy_implicit(ctx: Context) -> bool:
-    """The key policy neither allows the caller nor delegates to its account's IAM policies."""
-    if ctx.layer_block("key-policy") == "implicit":
+def _implicit(ctx: Context, layer: str) -> bool:
+    if ctx.layer_block(layer) == "implicit":
         return True
     # Without the evaluator, AWS's own text is the only statement of the layer.
     if not ctx.ev.ran and ctx.signal and ctx.signal.denied and not ctx.signal.explicit:
-        return ctx.signal.layer == "key-policy"
+        return ctx.signal.layer == layer
     return False
+
+
+def key_policy_implicit(ctx: Context) -> bool:
+    """The key policy neither allows the caller nor delegates to its account's IAM policies."""
+    return _implicit(ctx, "key-policy")
 
 
 def identity_implicit(ctx: Context) -> bool:
-    if ctx.layer_block("identity") == "implicit":
-        return True
-    if not ctx.ev.ran and ctx.signal and ctx.signal.denied and not ctx.signal.explicit:
-        return ctx.signal.layer == "identity"
-    return False
+    """No identity policy allows the action, and none denies it."""
+    return _implicit(ctx, "identity")

@@ -43,31 +43,17 @@ def caller_identity(inv: Investigation) -> None:
 def principal_iam(inv: Investigation) -> None:
     """GetRole or GetUser and every policy that applies to the principal."""
     principal = inv.principal
-    if principal.role_name is None and principal.user_name is None:
+    if principal.role_name is not None:
+        name, read, operation, param = principal.role_name, _role, "GetRole", "RoleName"
+    elif principal.user_name is not None:
+        name, read, operation, param = principal.user_name, _user, "GetUser", "UserName"
+    else:
         return  # root, federated users: no IAM entity to read
     creds = inv.creds_for(principal.account)
-    if principal.role_name is not None:
-        if creds is None:
-            inv.unreadable(
-                "iam",
-                "GetRole",
-                inv.global_region,
-                {"RoleName": principal.role_name},
-                principal.account,
-            )
-            return
-        _role(inv, creds, principal.role_name)
-    elif principal.user_name is not None:
-        if creds is None:
-            inv.unreadable(
-                "iam",
-                "GetUser",
-                inv.global_region,
-                {"UserName": principal.user_name},
-                principal.account,
-            )
-            return
-        _user(inv, creds, principal.user_name)
+    if creds is None:
+        inv.unreadable("iam", operation, inv.global_region, {param: name}, principal.account)
+        return
+    read(inv, creds, name)
 
 
 def _iam(
@@ -78,14 +64,17 @@ def _iam(
     )
 
 
+def _each(
+    inv: Investigation, creds: Credentials, operations: tuple[str, ...], params: dict[str, Any]
+) -> dict[str, dict[str, Any] | None]:
+    """The same-parameter IAM reads at once, by operation."""
+    responses = inv.parallel(lambda op: _iam(inv, creds, op, params), operations)
+    return dict(zip(operations, responses, strict=True))
+
+
 def _role(inv: Investigation, creds: Credentials, name: str) -> None:
-    first = {
-        "GetRole": {"RoleName": name},
-        "ListRolePolicies": {"RoleName": name},
-        "ListAttachedRolePolicies": {"RoleName": name},
-    }
-    got = dict(
-        zip(first, inv.parallel(lambda op: _iam(inv, creds, op, first[op]), first), strict=True)
+    got = _each(
+        inv, creds, ("GetRole", "ListRolePolicies", "ListAttachedRolePolicies"), {"RoleName": name}
     )
     role = (got["GetRole"] or {}).get("Role", {})
     _policies(
@@ -100,15 +89,8 @@ def _role(inv: Investigation, creds: Credentials, name: str) -> None:
 
 
 def _user(inv: Investigation, creds: Credentials, name: str) -> None:
-    first = {
-        "GetUser": {"UserName": name},
-        "ListUserPolicies": {"UserName": name},
-        "ListAttachedUserPolicies": {"UserName": name},
-        "ListGroupsForUser": {"UserName": name},
-    }
-    got = dict(
-        zip(first, inv.parallel(lambda op: _iam(inv, creds, op, first[op]), first), strict=True)
-    )
+    operations = ("GetUser", "ListUserPolicies", "ListAttachedUserPolicies", "ListGroupsForUser")
+    got = _each(inv, creds, operations, {"UserName": name})
     user = (got["GetUser"] or {}).get("User", {})
     groups = [
         g["GroupName"]
