@@ -207,3 +207,15 @@ def key_policy_implicit(ctx: Context) -> bool:
 def identity_implicit(ctx: Context) -> bool:
     """No identity policy allows the action, and none denies it."""
     return _implicit(ctx, "identity")
+
+
+def key_policy_lacks_caller(ctx: Context) -> bool:
+    """The key policy is the gap, with no more specific cause: not an AWS managed key (its
+    policy cannot be edited), no near-miss principal and no unmet condition."""
+    if (ctx.facts.key_metadata or {}).get("KeyManager") == "AWS":
+        return False
+    return (
+        key_policy_implicit(ctx)
+        and not principal_mismatches(ctx)
+        and not unmet_conditions(ctx, "key-policy")
+    )

@@ -12,11 +12,7 @@ from harness.diagnosis.fixes import (
 )
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
-from harness.diagnosis.rules._policy import (
-    key_policy_implicit,
-    principal_mismatches,
-    unmet_conditions,
-)
+from harness.diagnosis.rules._policy import key_policy_lacks_caller
 
 META = RuleMeta(
     code="CROSS_ACCOUNT_KEY_POLICY_MISSING",
@@ -31,13 +27,7 @@ META = RuleMeta(
 
 def check(ctx: Context) -> Finding | None:
     f = ctx.facts
-    if not f.cross_account or (f.key_metadata or {}).get("KeyManager") == "AWS":
-        return None
-    if (
-        not key_policy_implicit(ctx)
-        or principal_mismatches(ctx)
-        or unmet_conditions(ctx, "key-policy")
-    ):
+    if not f.cross_account or not key_policy_lacks_caller(ctx):
         return None
     evidence = [
         Evidence(

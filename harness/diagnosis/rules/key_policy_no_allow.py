@@ -14,11 +14,9 @@ from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._policy import (
     covers_action,
-    key_policy_implicit,
-    principal_mismatches,
+    key_policy_lacks_caller,
     principal_values,
     statements,
-    unmet_conditions,
 )
 
 META = RuleMeta(
@@ -34,13 +32,7 @@ META = RuleMeta(
 
 def check(ctx: Context) -> Finding | None:
     f = ctx.facts
-    if f.cross_account or (f.key_metadata or {}).get("KeyManager") == "AWS":
-        return None
-    if (
-        not key_policy_implicit(ctx)
-        or principal_mismatches(ctx)
-        or unmet_conditions(ctx, "key-policy")
-    ):
+    if f.cross_account or not key_policy_lacks_caller(ctx):
         return None
     evidence = []
     if f.key_policy is not None:
