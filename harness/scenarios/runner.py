@@ -8,6 +8,7 @@ call again -> diagnose again -> one row.
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -153,6 +154,7 @@ class Runner:
         # every scenario's principals: each provisioning then gets a name prefix of its own.
         self.unique_names = unique_names
         self._provisioned = 0
+        self._run_token = secrets.token_hex(2)  # runs sharing one upstream stay apart
 
     @classmethod
     def for_lab(cls, endpoint: str, *, unique_names: bool = False) -> Runner:
@@ -170,7 +172,7 @@ class Runner:
         prefix = ""
         if self.unique_names:
             self._provisioned += 1
-            prefix = f"r{self._provisioned:03d}-"
+            prefix = f"r{self._run_token}{self._provisioned:03d}-"
         provisioner = NativeProvisioner(self.targets, prefix=prefix)
         provisioner.on_controls = self.set_controls
         return provisioner
