@@ -33,8 +33,9 @@ The JSON shape (every field optional in a `set`, merged into the current control
 - `health_events`: what AWS Health DescribeEvents returns.
 - `grant_quota`: grants per key before CreateGrant fails with LimitExceededException.
 - `key_states`: a transient state (`Creating`, `Updating`) forced on a key ARN; `null` removes it.
-- `authorize_iam`: IAM calls made with issued credentials are authorized by their identity
-  policies, boundary, session policy and SCPs (operators are never authorized).
+- `authorize_iam`: IAM, CloudTrail, CloudWatch Logs, EC2, Organizations and Health calls made
+  with issued credentials are authorized by their identity policies, boundary, session policy
+  and SCPs (operators are never authorized).
 - `enforce_trust_policies`: AssumeRole by issued credentials needs the role's trust policy
   (and, when it only names the account, the caller's IAM) to allow sts:AssumeRole.
 """

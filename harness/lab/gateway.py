@@ -62,6 +62,17 @@ USER_NAME_RE = re.compile(r"<UserName>([^<]+)</UserName>")
 VPCE_ID_RE = re.compile(r"<vpcEndpointId>(vpce-[0-9a-z]+)</vpcEndpointId>")
 
 
+# Services other than KMS and IAM whose calls by issued credentials are authorized (the IAM
+# action prefix of each); IAM itself is authorized on its resource ARN below.
+READ_AUTHORIZED = {
+    "cloudtrail": "cloudtrail",
+    "logs": "logs",
+    "ec2": "ec2",
+    "organizations": "organizations",
+    "health": "health",
+}
+
+
 class Lab:
     """All state of one lab endpoint."""
 
@@ -204,6 +215,16 @@ class Lab:
         self.regions_seen.add(req.region)
         if service == "kms":
             return self.kms_call(req, principal)
+        if (
+            service in READ_AUTHORIZED
+            and not principal.operator
+            and self.controls.flag("authorize_iam")
+        ):
+            # Investigators hold lab-issued credentials; their reads must be refused as AWS
+            # would refuse them, or "the investigator lacks permission" cannot be reproduced.
+            self.authz.authorize_other(
+                principal, req.region, f"{READ_AUTHORIZED[service]}:{req.operation}", "*"
+            )
         if service == "sts" and req.operation in (
             "AssumeRole",
             "GetSessionToken",
