@@ -18,8 +18,9 @@ def run_batch(
     *,
     via: str = "native",
     on_result: OnResult | None = None,
+    runner: Runner | None = None,
 ) -> list[RunResult]:
-    runner = Runner.for_lab(endpoint)
+    runner = runner or Runner.for_lab(endpoint)
     results: list[RunResult] = []
 
     def done(result: RunResult) -> None:

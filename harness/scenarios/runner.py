@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,6 +156,7 @@ class Runner:
         self.unique_names = unique_names
         self._provisioned = 0
         self._run_token = secrets.token_hex(2)  # runs sharing one upstream stay apart
+        self.stage_seconds: dict[str, float] = {}
 
     @classmethod
     def for_lab(cls, endpoint: str, *, unique_names: bool = False) -> Runner:
@@ -181,20 +183,33 @@ class Runner:
         if self._reset is not None:
             self._reset()
 
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Add the block's wall time to `stage_seconds[name]` (bench: where a loop's time goes)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_seconds[name] = (
+                self.stage_seconds.get(name, 0.0) + time.perf_counter() - start
+            )
+
     # -- the steps ----------------------------------------------------------------------
 
     def provision(self, scenario: Scenario) -> tuple[NativeProvisioner, Resolved]:
         """Reset the lab and build the scenario natively."""
-        self.reset()
-        provisioner = self.provisioner()
-        resolved = provisioner.provision(scenario.setup)
+        with self.stage("provision"):
+            self.reset()
+            provisioner = self.provisioner()
+            resolved = provisioner.provision(scenario.setup)
         return provisioner, resolved
 
     def attempt(
         self, provisioner: NativeProvisioner, scenario: Scenario, resolved: Resolved
     ) -> Attempt:
-        caller = issue_credentials(provisioner, scenario.call, scenario.setup, resolved)
-        outcome = make_call(caller, scenario.call, resolved)
+        with self.stage("call"):
+            caller = issue_credentials(provisioner, scenario.call, scenario.setup, resolved)
+            outcome = make_call(caller, scenario.call, resolved)
         investigator = None
         if scenario.investigator:
             session = {
@@ -203,10 +218,12 @@ class Runner:
                 "session_name": "kmslab-investigation",
             }
             investigator = credentials_of(provisioner, session, scenario.setup, resolved).target
-        bundle = self.collect(scenario, resolved, caller, outcome, investigator)
+        with self.stage("collect"):
+            bundle = self.collect(scenario, resolved, caller, outcome, investigator)
         from harness.diagnosis import diagnose
 
-        diagnosis = diagnose(bundle).to_dict()
+        with self.stage("diagnose"):
+            diagnosis = diagnose(bundle).to_dict()
         return Attempt(outcome=outcome, bundle=bundle, diagnosis=diagnosis)
 
     def investigation_key(self, scenario: Scenario, resolved: Resolved) -> str:
@@ -301,7 +318,8 @@ class Runner:
             problems.append(f"primary finding lacks evidence from {sorted(missing)}")
             finding = f"{finding} (no evidence)"
         fixed = scenario.fixed()
-        provisioner.apply(scenario.setup, fixed.setup, resolved)
+        with self.stage("provision"):
+            provisioner.apply(scenario.setup, fixed.setup, resolved)
         after = self.attempt(provisioner, fixed, resolved)
         fix_verified = after.outcome.ok and after.primary == HEALTHY
         if not after.outcome.ok:
