@@ -12,6 +12,7 @@ Feature: Runbook step 5: identity, boundary, session and organization policies
 
     Examples:
       | id |
+      | aws-managed-key-direct |
       | boundary-blocks-named-role |
       | iam-explicit-deny |
       | iam-managed-policy-other-key |
