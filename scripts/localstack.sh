@@ -36,7 +36,7 @@ case "${1:-}" in
     install
     mkdir -p "$STATE/data"
     if running && healthy; then echo "localstack: already running on http://127.0.0.1:$PORT"; exit 0; fi
-    GATEWAY_LISTEN=127.0.0.1:$PORT SERVICES=kms,iam,sts,logs,ec2,organizations,cloudtrail \
+    GATEWAY_LISTEN=127.0.0.1:$PORT SERVICES=kms,iam,sts,logs,ec2,s3,organizations,cloudtrail \
       DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 DNS_ADDRESS=0 \
       FILESYSTEM_ROOT="$PWD/$STATE/data" LOCALSTACK_VOLUME_DIR="$PWD/$STATE/data" \
       nohup "$VENV/bin/python" -m localstack.runtime.main > "$STATE/log" 2>&1 &

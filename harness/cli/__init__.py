@@ -31,10 +31,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name in COMMANDS if self._load(name) is not None)
+        lazy = {name for name in COMMANDS if self._load(name) is not None}
+        return sorted(lazy | set(self.commands))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return self._load(cmd_name)
+        return self._load(cmd_name) or super().get_command(ctx, cmd_name)
 
     @staticmethod
     def _load(name: str) -> click.Command | None:
@@ -67,7 +68,8 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the CLI and turns every failure into one line and an exit code."""
     try:
-        cli.main(args=argv, prog_name="kmslab", standalone_mode=False)
+        # Without standalone mode click returns a command's ctx.exit() code instead of exiting.
+        result = cli.main(args=argv, prog_name="kmslab", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("kmslab: aborted", err=True)
         return 130
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             err=True,
         )
         return 1
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 def run_main() -> Any:  # pragma: no cover - used by python -m harness

@@ -85,3 +85,15 @@ def test_every_command_has_help_text(path: tuple[str, ...]) -> None:
     # A described command: its help has a sentence beyond the usage line and options.
     body = result.stdout.split("\n\n", 2)
     assert len(body) >= 2 and body[1].strip() and not body[1].strip().startswith("Options:")
+
+
+def test_a_command_exit_code_is_kept() -> None:
+    @cli.command("exit-seven", hidden=True)
+    @click.pass_context
+    def exit_seven(ctx: click.Context) -> None:
+        ctx.exit(7)
+
+    try:
+        assert main(["exit-seven"]) == 7
+    finally:
+        cli.commands.pop("exit-seven", None)
