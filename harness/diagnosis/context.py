@@ -13,6 +13,18 @@ from harness.diagnosis.model import Evidence, Finding, Fix
 if TYPE_CHECKING:
     from harness.diagnosis.registry import RuleMeta
 
+# Unreadable, these leave every decision open.
+_NEEDED_ALWAYS = {"kms:DescribeKey", "kms:GetKeyPolicy"}
+# These decide only when something was denied: SCPs, for one, are never readable from a member
+# account, and a call that works needs no explanation from them.
+_NEEDED_WHEN_DENIED = {
+    "kms:ListGrants",
+    "organizations:ListPoliciesForTarget",
+    "organizations:DescribePolicy",
+    "organizations:ListParents",
+    "ec2:DescribeVpcEndpoints",
+}
+
 # Which evaluator input field carries each layer's document.
 _LAYER_FIELD = {
     "scp": "scps",
@@ -92,6 +104,18 @@ class Context:
         if self.ev.ran and self.ev.decision in ("ExplicitDeny", "ImplicitDeny"):
             return True
         return bool(self.signal and self.signal.denied)
+
+    def evidence_blocked(self, throttled: bool | None = None) -> bool:
+        """True when unreadable evidence leaves the decision open: any of it, or only the reads
+        that were (not) throttled. Only the principal's own IAM reads count for its identity."""
+        for c in self.facts.failed_reads:
+            if throttled is not None and c.throttled != throttled:
+                continue
+            if c.name in _NEEDED_ALWAYS or (c.service == "iam" and self.facts.is_own_iam_call(c)):
+                return True
+            if c.name in _NEEDED_WHEN_DENIED and self.denied:
+                return True
+        return False
 
     def evaluated_with_evidence(self, layer: str) -> bool:
         if not self.ev.ran or layer in self.ev.unknown_layers:

@@ -7,7 +7,7 @@ from typing import Any
 from harness.diagnosis import ranking
 from harness.diagnosis.context import Context
 from harness.diagnosis.evaluation import evaluate
-from harness.diagnosis.facts import Facts, permission_for
+from harness.diagnosis.facts import Facts
 from harness.diagnosis.flow import evaluation_path
 from harness.diagnosis.model import Diagnosis, Unreadable
 from harness.diagnosis.registry import rules
@@ -30,10 +30,7 @@ def diagnose(bundle: dict[str, Any]) -> Diagnosis:
     if primary is not None and primary.code != ranked[0].code:
         ranked.remove(primary)
         ranked.insert(0, primary)
-    unknown = (
-        any(f.code == "INVESTIGATOR_ACCESS_DENIED" and f.severity == "error" for f in ranked)
-        or not ev.ran
-    )
+    unknown = ctx.evidence_blocked() or not ev.ran
     decision = ranking.decide(primary, ev.decision, unknown, ctx.observed is not None)
     report = Diagnosis(
         request=facts.request,
@@ -41,7 +38,9 @@ def diagnose(bundle: dict[str, Any]) -> Diagnosis:
         primary=primary.code if primary else None,
         findings=ranked,
         unreadable=[
-            Unreadable(c.name, c.error_code or "Error", permission_for(c.service, c.operation))
+            Unreadable(
+                c.name, c.error_code or "Error", c.permission, c.unreadable_reason, c.throttled
+            )
             for c in facts.unreadable
         ],
         agreement=ranking.agreement(primary, ctx.observed, ev.message),

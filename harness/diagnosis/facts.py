@@ -25,6 +25,22 @@ _EVIDENCE_ERRORS = {
     ("organizations", "DescribeOrganization"): {"AWSOrganizationsNotInUseException"},
 }
 
+# Request-rate throttling codes of the services the collectors read (KMS, CloudTrail, CloudWatch
+# Logs: ThrottlingException; IAM, STS: Throttling; Organizations: TooManyRequestsException; EC2:
+# RequestLimitExceeded). A throttled read says nothing about the investigator's permissions.
+THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+    }
+)
+# How the collector's throttle breaker marks the calls it recorded without sending them.
+NOT_SENT = "not sent:"
+
 # A few read calls whose IAM action is not "<service>:<Operation>".
 _PERMISSION_OVERRIDES = {("logs", "FilterLogEvents"): "logs:FilterLogEvents"}
 
@@ -74,6 +90,7 @@ class Call:
     error_code: str | None
     error_message: str
     account: str | None
+    note: str = ""
 
     @property
     def name(self) -> str:
@@ -82,6 +99,24 @@ class Call:
     @property
     def ok(self) -> bool:
         return self.response is not None
+
+    @property
+    def throttled(self) -> bool:
+        """Throttled by AWS, or not sent because the account's quota was already exhausted."""
+        return self.error_code in THROTTLING_CODES or self.note.startswith(NOT_SENT)
+
+    @property
+    def permission(self) -> str:
+        return permission_for(self.service, self.operation)
+
+    @property
+    def unreadable_reason(self) -> str:
+        """Why the evidence is missing, as a person should act on it."""
+        if self.throttled:
+            return "throttled, retry later"
+        if is_access_denied(self.error_code):
+            return f"access denied: needs {self.permission}"
+        return f"not read ({self.error_code}): needs {self.permission}"
 
 
 @dataclass(frozen=True)
@@ -140,6 +175,7 @@ class Facts:
                     error_code=str(err.get("code") or "Error") if err else None,
                     error_message=str(err.get("message") or "") if err else "",
                     account=raw.get("account"),
+                    note=str(raw.get("note") or ""),
                 )
             )
         self._index: dict[tuple[str, str], list[Call]] = {}
@@ -163,24 +199,34 @@ class Facts:
         return bool(self._index.get((service, operation)))
 
     @cached_property
+    def failed_reads(self) -> list[Call]:
+        """Every call whose evidence is missing (errors that are facts about the subject aside)."""
+        return [
+            c
+            for c in self.calls
+            if c.error_code is not None
+            and c.error_code not in _EVIDENCE_ERRORS.get((c.service, c.operation), set())
+        ]
+
+    @cached_property
     def unreadable(self) -> list[Call]:
+        """One failed call per operation and kind of failure (throttled or not), in bundle order."""
         out = []
         seen = set()
-        for call in self.calls:
-            if call.ok or call.error_code is None:
-                continue
-            if call.error_code in _EVIDENCE_ERRORS.get((call.service, call.operation), set()):
-                continue
-            if call.name in seen:
-                continue
-            seen.add(call.name)
-            out.append(call)
+        for call in self.failed_reads:
+            if (call.name, call.throttled) not in seen:
+                seen.add((call.name, call.throttled))
+                out.append(call)
         return out
 
-    def unreadable_call(self, service: str, operation: str) -> Call | None:
-        return next(
-            (c for c in self.unreadable if (c.service, c.operation) == (service, operation)), None
-        )
+    @cached_property
+    def throttled_reads(self) -> list[Call]:
+        return [c for c in self.unreadable if c.throttled]
+
+    @cached_property
+    def refused_reads(self) -> list[Call]:
+        """Unreadable for a reason other than throttling: a permission, credentials, an error."""
+        return [c for c in self.unreadable if not c.throttled]
 
     # -- the principal -----------------------------------------------------------------------
 
@@ -193,29 +239,31 @@ class Facts:
         call = self.first("sts", "GetCallerIdentity")
         return call.response if call and call.ok else None
 
-    def _own_entity(
-        self, kinds: tuple[str, ...], operation: str, name: str
-    ) -> dict[str, Any] | None:
-        """The principal's own role or user: a bundle also holds GetRole/GetUser of the other
-        principals its key policy names (step 5), in any account the investigator can read."""
-        if self.principal.kind not in kinds:
-            return None
+    def is_own_iam_call(self, call: Call) -> bool:
+        """Whether an IAM call reads the principal itself: a bundle also holds GetRole/GetUser of
+        the other principals its key policy names (step 5), in any account the investigator
+        can read. Group and managed-policy reads are made for the principal only (step 4)."""
+        if call.account not in (None, self.principal.account):
+            return False
+        for param, kinds in (("RoleName", ("role", "assumed-role")), ("UserName", ("user",))):
+            if param in call.params:
+                return self.principal.kind in kinds and call.params[param] == self.principal.name
+        return True
+
+    def _own_entity(self, operation: str, name: str) -> dict[str, Any] | None:
         for call in self.find("iam", operation):
-            mine = call.params.get(f"{name}Name") == self.principal.name and (
-                call.account in (None, self.principal.account)
-            )
-            entity = (call.response or {}).get(name) if mine else None
+            entity = (call.response or {}).get(name) if self.is_own_iam_call(call) else None
             if isinstance(entity, dict):
                 return entity
         return None
 
     @cached_property
     def role(self) -> dict[str, Any] | None:
-        return self._own_entity(("role", "assumed-role"), "GetRole", "Role")
+        return self._own_entity("GetRole", "Role")
 
     @cached_property
     def user(self) -> dict[str, Any] | None:
-        return self._own_entity(("user",), "GetUser", "User")
+        return self._own_entity("GetUser", "User")
 
     @cached_property
     def identity_entity(self) -> dict[str, Any] | None:
@@ -412,7 +460,8 @@ class Facts:
 
     @cached_property
     def identity_unreadable(self) -> list[Call]:
-        return [c for c in self.unreadable if c.service == "iam"]
+        """The principal's own IAM reads that failed (not those of other key-policy principals)."""
+        return [c for c in self.failed_reads if c.service == "iam" and self.is_own_iam_call(c)]
 
     @cached_property
     def identity_collected(self) -> bool:

@@ -95,6 +95,10 @@ NODES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
+# Nodes only DescribeKey can pass: unreadable, they stay unknown rather than "ok".
+_FROM_DESCRIBE_KEY = {"resolve", "state", "usage"}
+
+
 def evaluation_path(ctx: Context, report: Diagnosis) -> list[PathStep]:
     by_code = {f.code: f for f in report.findings}
     steps = []
@@ -108,6 +112,8 @@ def evaluation_path(ctx: Context, report: Diagnosis) -> list[PathStep]:
         if hits:
             status = "fail"
             detail = "; ".join(f"{f.code}: {f.evidence[0].detail}" for f in hits)
+        elif node_id in _FROM_DESCRIBE_KEY and _describe_key_unreadable(ctx):
+            status, detail = "unknown", _describe_key_unreadable(ctx)
         elif any(layer in ctx.ev.unknown_layers for layer in layers):
             status, detail = "unknown", "evidence not readable"
         elif layers and not ctx.ev.ran:
@@ -120,6 +126,13 @@ def evaluation_path(ctx: Context, report: Diagnosis) -> list[PathStep]:
             detail = f"allowed by {', '.join(allowed)}" if allowed else ""
         steps.append(PathStep(node_id, label, status, detail, blocking))
     return steps
+
+
+def _describe_key_unreadable(ctx: Context) -> str:
+    call = next((c for c in ctx.facts.unreadable if c.name == "kms:DescribeKey"), None)
+    if call is None or ctx.facts.key_metadata is not None:
+        return ""
+    return f"kms:DescribeKey unreadable: {call.unreadable_reason}"
 
 
 def _absent(ctx: Context, node_id: str) -> str:

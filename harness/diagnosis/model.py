@@ -58,9 +58,17 @@ class Unreadable:
     call: str
     error: str
     permission: str
+    # What to do about it: "throttled, retry later", or the permission it needs.
+    reason: str = ""
+    throttled: bool = False
 
     def to_dict(self) -> dict[str, str]:
-        return {"call": self.call, "error": self.error}
+        out = {"call": self.call, "error": self.error}
+        if self.throttled:
+            # An extension of the contract's shape, only where the code alone misleads: a
+            # throttled read is no missing permission.
+            out["reason"] = self.reason
+        return out
 
 
 @dataclass(frozen=True)

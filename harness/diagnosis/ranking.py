@@ -210,7 +210,7 @@ def agreement(
         if observed.denied and evaluator_message and observed.layer and observed.message:
             note += "; the evaluator's message: " + evaluator_message
         return Agreement(label, True, note)
-    if primary.code == "INVESTIGATOR_ACCESS_DENIED":
+    if primary.implies == "Unknown":
         return Agreement(
             label, False, "the evidence needed to explain AWS's error could not be read"
         )

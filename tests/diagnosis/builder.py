@@ -26,6 +26,9 @@ ROLE_ID = "AROAEXAMPLEAPPROLE01"
 SESSION = "i-0abc"
 SESSION_ARN = f"arn:aws:sts::{ACCT}:assumed-role/{ROLE}/{SESSION}"
 COLLECTED_AT = "2026-11-29T12:00:00Z"
+THROTTLED_MESSAGE = (
+    "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."
+)
 
 
 def denied_message(
@@ -211,6 +214,23 @@ class Bundle:
         else:
             c["response"] = response or {}
         self.calls.append(c)
+        return self
+
+    def throttled(
+        self, service: str, operation: str, params: dict[str, Any], *, not_sent: bool = False
+    ) -> Bundle:
+        """A read throttled by AWS, or one the collector's breaker recorded without sending it
+        (harness/evidence/calls.py). KMS's documented ThrottlingException: HTTP 400 and this
+        message (https://docs.aws.amazon.com/kms/latest/developerguide/throttling.html,
+        https://docs.aws.amazon.com/kms/latest/APIReference/CommonErrors.html)."""
+        self.call(service, operation, params, error=("ThrottlingException", THROTTLED_MESSAGE))
+        record = self.calls[-1]
+        if not_sent:
+            why = f"not sent: {service} calls of account {ACCT} in {REGION} were throttled"
+            record["error"]["message"] = why
+            record["note"] = f"{why}; sending more would only add to the throttling"
+        else:
+            record["error"]["http_status"] = 400
         return self
 
     def observed(self, code: str, message: str = "") -> Bundle:

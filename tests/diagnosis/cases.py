@@ -20,6 +20,7 @@ from .builder import (
     REGION,
     ROLE_ARN,
     SESSION_ARN,
+    THROTTLED_MESSAGE,
     Bundle,
     allow,
     ct_event,
@@ -972,14 +973,7 @@ def put_policy_limit() -> dict[str, Any]:
 
 def throttled() -> dict[str, Any]:
     # throttling.html documents this message.
-    return (
-        healthy()
-        .observed(
-            "ThrottlingException",
-            "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.",
-        )
-        .build()
-    )
+    return healthy().observed("ThrottlingException", THROTTLED_MESSAGE).build()
 
 
 def investigator_denied() -> dict[str, Any]:

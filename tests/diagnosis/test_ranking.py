@@ -148,7 +148,8 @@ def test_principal_mismatch_names_the_kind_of_mismatch() -> None:
         report = diagnose(build())
         assert report.primary == "KEY_POLICY_PRINCIPAL_MISMATCH", label
         f = report.finding("KEY_POLICY_PRINCIPAL_MISMATCH")
-        assert f is not None and any(text in e.detail for e in f.evidence), (label, f.evidence)
+        assert f is not None, label
+        assert any(text in e.detail for e in f.evidence), (label, f.evidence)
         assert cases.ROLE_ARN in f.fix.summary  # replace with the role ARN, never the session
 
 

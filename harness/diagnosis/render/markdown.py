@@ -80,5 +80,5 @@ def render_markdown(report: Diagnosis) -> str:
             out.append(f"| `{f.code}` | `{_cell(e.call)}` | {_cell(e.detail)} |")
     if report.unreadable:
         out += ["", "### Could not read", ""]
-        out += [f"- `{u.call}`: {u.error} (needs `{u.permission}`)" for u in report.unreadable]
+        out += [f"- `{u.call}`: {u.error} ({u.reason})" for u in report.unreadable]
     return "\n".join(out) + "\n"

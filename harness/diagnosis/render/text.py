@@ -53,5 +53,8 @@ def render_text(report: Diagnosis) -> str:
         lines.extend("  " + line for line in primary.fix.terraform.splitlines())
     if report.unreadable:
         lines.append("")
-        lines.append("Unreadable: " + ", ".join(f"{u.call} ({u.error})" for u in report.unreadable))
+        lines.append(
+            "Unreadable: "
+            + ", ".join(f"{u.call} ({u.error}: {u.reason})" for u in report.unreadable)
+        )
     return "\n".join(lines) + "\n"

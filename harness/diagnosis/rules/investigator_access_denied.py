@@ -1,4 +1,7 @@
-"""Evidence needed to decide could not be read: name the permissions the investigator lacks."""
+"""Evidence needed to decide could not be read: name the permissions the investigator lacks.
+
+Only reads that were refused (or failed otherwise) count; throttled ones are THROTTLED's.
+"""
 
 from __future__ import annotations
 
@@ -19,31 +22,10 @@ META = RuleMeta(
     final=True,
 )
 
-# Without these no decision can be made at all.
-ALWAYS = {"kms:DescribeKey", "kms:GetKeyPolicy"}
-# These decide only when something was denied: SCPs, for one, are never readable from a member
-# account, and a call that works needs no explanation from them.
-WHEN_DENIED = {
-    "kms:ListGrants",
-    "organizations:ListPoliciesForTarget",
-    "organizations:DescribePolicy",
-    "organizations:ListParents",
-    "ec2:DescribeVpcEndpoints",
-}
-
-
-def blocking(ctx: Context) -> bool:
-    """True when unreadable evidence leaves the decision open."""
-    for c in ctx.facts.unreadable:
-        if c.name in ALWAYS or (c.service == "iam" and c.operation.startswith(("Get", "List"))):
-            return True
-        if c.name in WHEN_DENIED and ctx.denied:
-            return True
-    return False
-
 
 def check(ctx: Context) -> Finding | None:
-    calls = ctx.facts.unreadable
+    # Throttled reads are no permission problem: THROTTLED reports them (retry later).
+    calls = ctx.facts.refused_reads
     if not calls:
         return None
     perms = sorted({permission_for(c.service, c.operation) for c in calls})
@@ -82,6 +64,6 @@ def check(ctx: Context) -> Finding | None:
                 "}"
             ),
         ),
-        severity="error" if blocking(ctx) else "warning",
+        severity="error" if ctx.evidence_blocked(throttled=False) else "warning",
         implies="Unknown",
     )

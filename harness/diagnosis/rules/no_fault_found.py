@@ -20,7 +20,8 @@ META = RuleMeta(
 
 
 def check(ctx: Context) -> Finding | None:
-    if any(fd.severity in ("critical", "error") for fd in ctx.findings):
+    if any(fd.severity in ("critical", "error") for fd in ctx.findings) or ctx.evidence_blocked():
+        # Evidence that could not be read (refused or throttled) is no proof of "no fault".
         return None
     f = ctx.facts
     evidence = []

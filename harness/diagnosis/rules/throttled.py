@@ -16,6 +16,26 @@ META = RuleMeta(
 )
 
 
+def _fix(ctx: Context, summary: str) -> Fix:
+    region = ctx.facts.region or "us-east-1"
+    return Fix(
+        summary=summary,
+        cli=f"aws service-quotas list-service-quotas --service-code kms --region {region} --query \"Quotas[?contains(QuotaName,'Cryptographic')]\"",
+        terraform=(
+            'resource "aws_s3_bucket_server_side_encryption_configuration" "bucket_key" {\n'
+            "  bucket = var.bucket\n"
+            "  rule {\n"
+            "    apply_server_side_encryption_by_default {\n"
+            '      sse_algorithm     = "aws:kms"\n'
+            f'      kms_master_key_id = "{ctx.key}"\n'
+            "    }\n"
+            "    bucket_key_enabled = true  # one KMS call per bucket key instead of per object\n"
+            "  }\n"
+            "}"
+        ),
+    )
+
+
 def check(ctx: Context) -> Finding | None:
     evidence = []
     observed = bool(ctx.signal_code("ThrottlingException"))
@@ -29,28 +49,41 @@ def check(ctx: Context) -> Finding | None:
                 f"{len(throttled)} KMS calls throttled between {throttled[0].get('eventTime')} and {throttled[-1].get('eventTime')}",
             )
         )
+    # The investigator's reads count against the same per-account quota as the workload
+    # (requests-per-second.html): throttled evidence is unreadable for now, not forbidden.
+    reads = ctx.facts.throttled_reads
+    evidence += [
+        Evidence(c.name, f"unreadable: throttled, retry later ({c.error_message or c.error_code})")
+        for c in reads
+    ]
     if not evidence:
         return None
     region = ctx.facts.region or "us-east-1"
+    names = ", ".join(sorted({c.name for c in reads}))
+    if observed or not reads:
+        later = f"; the investigation's reads of {names} were throttled too" if reads else ""
+        return ctx.finding(
+            META,
+            f"{ctx.who} exceeds the KMS request rate in {region} (calls on {ctx.key} are throttled){later}; back off and cache data keys.",
+            evidence,
+            _fix(
+                ctx,
+                "Retry with exponential backoff, cache data keys, enable S3 Bucket Keys, or request a higher quota.",
+            ),
+            severity="error" if observed else "warning",
+        )
+    open_ = (
+        f"; until then the cause for {ctx.who} cannot be confirmed"
+        if ctx.evidence_blocked(throttled=True)
+        else ""
+    )
     return ctx.finding(
         META,
-        f"{ctx.who} exceeds the KMS request rate in {region} (calls on {ctx.key} are throttled); back off and cache data keys.",
+        f"AWS throttled the investigation's reads of {names} in {region} (the account is over its request rate; not a permission problem): collect the evidence again later{open_}.",
         evidence,
-        Fix(
-            summary="Retry with exponential backoff, cache data keys, enable S3 Bucket Keys, or request a higher quota.",
-            cli=f"aws service-quotas list-service-quotas --service-code kms --region {region} --query \"Quotas[?contains(QuotaName,'Cryptographic')]\"",
-            terraform=(
-                'resource "aws_s3_bucket_server_side_encryption_configuration" "bucket_key" {\n'
-                "  bucket = var.bucket\n"
-                "  rule {\n"
-                "    apply_server_side_encryption_by_default {\n"
-                '      sse_algorithm     = "aws:kms"\n'
-                f'      kms_master_key_id = "{ctx.key}"\n'
-                "    }\n"
-                "    bucket_key_enabled = true  # one KMS call per bucket key instead of per object\n"
-                "  }\n"
-                "}"
-            ),
+        _fix(
+            ctx,
+            "Collect the evidence again once the request rate has dropped; if the workload keeps the account at its quota, back off, cache data keys or request a higher quota.",
         ),
-        severity="error" if observed else "warning",
+        implies="Unknown",
     )
