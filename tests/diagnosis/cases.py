@@ -73,39 +73,25 @@ def service_event(region: str = REGION) -> dict[str, Any]:
 
 
 # -- step 2: key state (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html) ----
+def _in_state(state: str, code: str, words: str, **md: Any) -> dict[str, Any]:
+    """A key in ``state`` and the key-state table's error for it: "<key ARN> is <words>."."""
+    b = _dk(healthy(), KeyState=state, Enabled=False, **md)
+    return b.observed(code, f"{KEY_ARN} is {words}.").build()
+
+
 def disabled() -> dict[str, Any]:
-    return (
-        _dk(healthy(), KeyState="Disabled", Enabled=False)
-        .observed("DisabledException", f"{KEY_ARN} is disabled.")
-        .build()
+    return _in_state("Disabled", "DisabledException", "disabled")
+
+
+def pending_deletion(code: str = "KMSInvalidStateException") -> dict[str, Any]:
+    return _in_state(
+        "PendingDeletion", code, "pending deletion", DeletionDate="2026-12-06T00:00:00Z"
     )
 
 
 def disabled_code_pending_message() -> dict[str, Any]:
     # The key-state table allows DisabledException "... is pending deletion" for crypto ops.
-    return (
-        _dk(
-            healthy(),
-            KeyState="PendingDeletion",
-            Enabled=False,
-            DeletionDate="2026-12-06T00:00:00Z",
-        )
-        .observed("DisabledException", f"{KEY_ARN} is pending deletion.")
-        .build()
-    )
-
-
-def pending_deletion() -> dict[str, Any]:
-    return (
-        _dk(
-            healthy(),
-            KeyState="PendingDeletion",
-            Enabled=False,
-            DeletionDate="2026-12-06T00:00:00Z",
-        )
-        .observed("KMSInvalidStateException", f"{KEY_ARN} is pending deletion.")
-        .build()
-    )
+    return pending_deletion("DisabledException")
 
 
 def cancelled_deletion() -> dict[str, Any]:
@@ -115,17 +101,13 @@ def cancelled_deletion() -> dict[str, Any]:
 
 # importing-keys.html: Origin EXTERNAL, ExpirationModel, ValidTo.
 def pending_import() -> dict[str, Any]:
-    return (
-        _dk(
-            healthy(),
-            KeyState="PendingImport",
-            Enabled=False,
-            Origin="EXTERNAL",
-            ExpirationModel="KEY_MATERIAL_EXPIRES",
-            ValidTo="2026-11-01T00:00:00Z",
-        )
-        .observed("KMSInvalidStateException", f"{KEY_ARN} is pending import.")
-        .build()
+    return _in_state(
+        "PendingImport",
+        "KMSInvalidStateException",
+        "pending import",
+        Origin="EXTERNAL",
+        ExpirationModel="KEY_MATERIAL_EXPIRES",
+        ValidTo="2026-11-01T00:00:00Z",
     )
 
 
@@ -139,6 +121,17 @@ def external_valid() -> dict[str, Any]:
 
 
 # fix-keystore.html / API_DescribeCustomKeyStores.html
+def _cloudhsm_store(b: Bundle, connection: str) -> Bundle:
+    store = {
+        "CustomKeyStoreId": "cks-1234567890abcdef0",
+        "CustomKeyStoreName": "hsm",
+        "CloudHsmClusterId": "cluster-1a23b4cdefg",
+        "ConnectionState": connection,
+        "CustomKeyStoreType": "AWS_CLOUDHSM",
+    }
+    return b.call("kms", "DescribeCustomKeyStores", {}, {"CustomKeyStores": [store]})
+
+
 def unavailable() -> dict[str, Any]:
     b = _dk(
         healthy(),
@@ -148,50 +141,17 @@ def unavailable() -> dict[str, Any]:
         CustomKeyStoreId="cks-1234567890abcdef0",
         CloudHsmClusterId="cluster-1a23b4cdefg",
     )
-    b.call(
-        "kms",
-        "DescribeCustomKeyStores",
-        {},
-        {
-            "CustomKeyStores": [
-                {
-                    "CustomKeyStoreId": "cks-1234567890abcdef0",
-                    "CustomKeyStoreName": "hsm",
-                    "CloudHsmClusterId": "cluster-1a23b4cdefg",
-                    "ConnectionState": "DISCONNECTED",
-                    "CustomKeyStoreType": "AWS_CLOUDHSM",
-                }
-            ]
-        },
-    )
+    _cloudhsm_store(b, "DISCONNECTED")
     return b.observed("KMSInvalidStateException", f"{KEY_ARN} is unavailable.").build()
 
 
 def store_connected() -> dict[str, Any]:
     b = _dk(healthy(), Origin="AWS_CLOUDHSM", CustomKeyStoreId="cks-1234567890abcdef0")
-    b.call(
-        "kms",
-        "DescribeCustomKeyStores",
-        {},
-        {
-            "CustomKeyStores": [
-                {
-                    "CustomKeyStoreId": "cks-1234567890abcdef0",
-                    "ConnectionState": "CONNECTED",
-                    "CustomKeyStoreType": "AWS_CLOUDHSM",
-                }
-            ]
-        },
-    )
-    return b.build()
+    return _cloudhsm_store(b, "CONNECTED").build()
 
 
 def creating() -> dict[str, Any]:
-    return (
-        _dk(healthy(), KeyState="Creating", Enabled=False)
-        .observed("KMSInvalidStateException", f"{KEY_ARN} is creating.")
-        .build()
-    )
+    return _in_state("Creating", "KMSInvalidStateException", "creating")
 
 
 def replica_enabled() -> dict[str, Any]:

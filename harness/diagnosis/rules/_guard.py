@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import policy_principal
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._policy import matched_denies
@@ -56,3 +59,35 @@ def guard_finding(
         fix,
         implies="ExplicitDeny" if kind == "explicit" else "ImplicitDeny",
     )
+
+
+_ORG_TYPES = {"scp": "SERVICE_CONTROL_POLICY", "rcp": "RESOURCE_CONTROL_POLICY"}
+
+
+def org_policy_finding(
+    ctx: Context, meta: RuleMeta, summary: Callable[[str, str], str]
+) -> Finding | None:
+    """SCP_BLOCKS and RCP_BLOCKS: exempt the caller in the matching Deny of the organization
+    policy; ``summary(policy_id, principal)`` says from where and for what."""
+    layer = meta.layer or ""
+    denies = matched_denies(ctx, layer)
+    pid = denies[0][0].split(" ", 1)[0] if denies else f"<{layer}-id>"
+    who = policy_principal(ctx.facts)
+    exempt = f'"Condition": {{"ArnNotLike": {{"aws:PrincipalArn": "{who}"}}}}'
+    fix = Fix(
+        summary=summary(pid, who),
+        cli=(
+            f"aws organizations describe-policy --policy-id {pid} --query Policy.Content --output text > {layer}.json\n"
+            f"# exempt the caller: add {exempt} to the matching Deny\n"
+            f"aws organizations update-policy --policy-id {pid} --content file://{layer}.json"
+        ),
+        terraform=(
+            f'resource "aws_organizations_policy" "{layer}" {{\n'
+            f'  type    = "{_ORG_TYPES[layer]}"\n'
+            "  # exempt the caller in the matching Deny:\n"
+            '  #   Condition = { ArnNotLike = { "aws:PrincipalArn" = "' + who + '" } }\n'
+            f'  content = file("{layer}.json")\n'
+            "}"
+        ),
+    )
+    return guard_finding(ctx, meta, "organizations:DescribePolicy", fix)

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from harness.diagnosis import arns
 from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import (
+    cli_put_identity_policy,
+    identity_policy,
+    needed_actions,
+    tf_identity_policy,
+)
+from harness.diagnosis.model import Evidence, Fix
 from harness.diagnosis.rules._policy import as_list, covers_action, resource_misses, statements
 
 
@@ -54,4 +61,32 @@ def call_for(ctx: Context, name: str) -> str:
     """The IAM call that read the policy named ``name`` (inline:NAME or a policy ARN)."""
     return next(
         (c for n, _d, c in ctx.facts.identity_policy_sources if n == name), "iam:GetRolePolicy"
+    )
+
+
+def no_allow_evidence(ctx: Context) -> list[Evidence]:
+    """Each identity policy of the caller that does not allow the action, or that it has none;
+    nothing when the caller's own IAM evidence is incomplete."""
+    f = ctx.facts
+    if not f.identity_collected or f.identity_unreadable:
+        return []
+    out = [
+        Evidence(call, f"policy {name} does not allow {f.action} on {ctx.key}")
+        for name, _doc, call in f.identity_policy_sources
+    ]
+    if not out:
+        listing = "iam:ListUserPolicies" if f.principal.kind == "user" else "iam:ListRolePolicies"
+        out.append(
+            Evidence(listing, f"{f.principal.name or 'the caller'} has no identity policies")
+        )
+    return out
+
+
+def identity_fix(ctx: Context, summary: str, name: str) -> Fix:
+    """Attach a policy named ``name`` allowing the needed actions on the key to the caller."""
+    doc = identity_policy(ctx.facts, needed_actions(ctx.facts))
+    return Fix(
+        summary=summary,
+        cli=cli_put_identity_policy(ctx.facts, doc, name),
+        terraform=tf_identity_policy(ctx.facts, doc, name),
     )

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import (
-    cli_put_identity_policy,
-    identity_policy,
-    needed_actions,
-    tf_identity_policy,
-)
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.fixes import needed_actions
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import RuleMeta
-from harness.diagnosis.rules._iam import resource_mismatches
+from harness.diagnosis.rules._iam import identity_fix, no_allow_evidence, resource_mismatches
 from harness.diagnosis.rules._policy import identity_implicit
 
 META = RuleMeta(
@@ -40,30 +35,19 @@ def check(ctx: Context) -> Finding | None:
             f"the key belongs to account {f.key_account}; the caller is in account {f.principal_account}",
         )
     ]
-    if f.identity_collected and not f.identity_unreadable:
-        for name, _doc, call in f.identity_policy_sources:
-            evidence.append(Evidence(call, f"policy {name} does not allow {f.action} on {ctx.key}"))
-        if not f.identity_policy_sources:
-            evidence.append(
-                Evidence(
-                    "iam:ListRolePolicies",
-                    f"{f.principal.name or 'the caller'} has no identity policies",
-                )
-            )
+    evidence += no_allow_evidence(ctx)
     evidence += ctx.layer_message_evidence("identity")
     if len(evidence) < 2:
         return None
-    doc = identity_policy(f, needed_actions(f))
-    name = f"kms-use-{f.key_account}-{f.key_id[:8] or 'key'}"
     return ctx.finding(
         META,
         f"{ctx.who} has no IAM policy in account {f.principal_account} allowing {ctx.action} on the external key "
         f"{ctx.key}; cross-account use needs both the key policy and the caller's IAM policy.",
         evidence,
-        Fix(
-            summary=f"In account {f.principal_account}, allow {', '.join(needed_actions(f))} on {ctx.key} in an IAM policy of {f.principal.name or 'the caller'}.",
-            cli=cli_put_identity_policy(f, doc, name),
-            terraform=tf_identity_policy(f, doc, name),
+        identity_fix(
+            ctx,
+            f"In account {f.principal_account}, allow {', '.join(needed_actions(f))} on {ctx.key} in an IAM policy of {f.principal.name or 'the caller'}.",
+            f"kms-use-{f.key_account}-{f.key_id[:8] or 'key'}",
         ),
         implies="ImplicitDeny",
     )

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import (
-    cli_put_identity_policy,
-    identity_policy,
-    needed_actions,
-    tf_identity_policy,
-)
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.fixes import needed_actions
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import RuleMeta
-from harness.diagnosis.rules._iam import resource_mismatches
+from harness.diagnosis.rules._iam import identity_fix, no_allow_evidence, resource_mismatches
 from harness.diagnosis.rules._policy import identity_implicit
 
 META = RuleMeta(
@@ -35,18 +30,7 @@ def check(ctx: Context) -> Finding | None:
     f = ctx.facts
     if f.cross_account or not identity_implicit(ctx) or resource_mismatches(ctx):
         return None
-    evidence = []
-    if f.identity_collected and not f.identity_unreadable:
-        sources = f.identity_policy_sources
-        for name, _doc, call in sources:
-            evidence.append(Evidence(call, f"policy {name} does not allow {f.action} on {ctx.key}"))
-        if not sources:
-            listing = (
-                "iam:ListUserPolicies" if f.principal.kind == "user" else "iam:ListRolePolicies"
-            )
-            evidence.append(
-                Evidence(listing, f"{f.principal.name or 'the caller'} has no identity policies")
-            )
+    evidence = no_allow_evidence(ctx)
     if f.key_policy is not None:
         evidence.append(
             Evidence(
@@ -57,17 +41,15 @@ def check(ctx: Context) -> Finding | None:
     evidence += ctx.layer_message_evidence("identity")
     if not evidence:
         return None
-    doc = identity_policy(f, needed_actions(f))
-    name = f"kms-use-{f.key_id[:8] or 'key'}"
     return ctx.finding(
         META,
         f"No IAM policy of {ctx.who} allows {ctx.action} on {ctx.key}, and the key policy relies on IAM; "
         "attach one that names the key ARN.",
         evidence,
-        Fix(
-            summary=f"Attach an IAM policy allowing {', '.join(needed_actions(f))} on {ctx.key} to {f.principal.name or 'the caller'}.",
-            cli=cli_put_identity_policy(f, doc, name),
-            terraform=tf_identity_policy(f, doc, name),
+        identity_fix(
+            ctx,
+            f"Attach an IAM policy allowing {', '.join(needed_actions(f))} on {ctx.key} to {f.principal.name or 'the caller'}.",
+            f"kms-use-{f.key_id[:8] or 'key'}",
         ),
         implies="ImplicitDeny",
     )

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import (
-    cli_put_identity_policy,
-    identity_policy,
-    needed_actions,
-    tf_identity_policy,
-)
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import RuleMeta
-from harness.diagnosis.rules._iam import resource_mismatches
+from harness.diagnosis.rules._iam import identity_fix, resource_mismatches
 from harness.diagnosis.rules._policy import identity_implicit
 
 META = RuleMeta(
@@ -39,17 +33,15 @@ def check(ctx: Context) -> Finding | None:
         for p, sid, why in misses
     ]
     evidence += ctx.layer_message_evidence("identity")
-    doc = identity_policy(ctx.facts, needed_actions(ctx.facts))
-    name = f"kms-use-{ctx.facts.key_id[:8] or 'key'}"
     pol, sid, why = misses[0]
     return ctx.finding(
         META,
         f"IAM policy {pol} of {ctx.who} allows {ctx.action} but not on key {ctx.key} ({why}); name the key ARN in Resource.",
         evidence,
-        Fix(
-            summary=f"Set Resource of statement {sid} to the key ARN {ctx.key} (use kms:RequestAlias / kms:ResourceAliases conditions to scope by alias).",
-            cli=cli_put_identity_policy(ctx.facts, doc, name),
-            terraform=tf_identity_policy(ctx.facts, doc, name),
+        identity_fix(
+            ctx,
+            f"Set Resource of statement {sid} to the key ARN {ctx.key} (use kms:RequestAlias / kms:ResourceAliases conditions to scope by alias).",
+            f"kms-use-{ctx.facts.key_id[:8] or 'key'}",
         ),
         implies="ImplicitDeny",
     )
