@@ -1,7 +1,10 @@
 """Re-record tests/diagnosis/catalog/: run each catalog scenario's failing call in the embedded lab
 and keep the evidence bundle the investigation collected (not a test; run it by hand):
 
-    .venv/bin/python -m tests.diagnosis.capture_catalog   # from the repository root
+    .venv/bin/python tests/diagnosis/capture_catalog.py [scenario-id ...]   # from the repo root
+
+(`python -m tests.diagnosis.capture_catalog` fails while terraform-compliance and radish-bdd
+install a top-level `tests` package into the virtualenv: it shadows this repository's.)
 """
 
 from __future__ import annotations
