@@ -146,6 +146,9 @@ class EmbeddedMoto(Upstream):
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        # moto builds ~1,300 sample AMIs (with volumes and snapshots) each time an account's EC2
+        # backend is created, i.e. after every reset; no KMS scenario needs them.
+        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
