@@ -6,8 +6,10 @@ AWS documentation (each file lists its sources).
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +26,7 @@ from harness.scenarios.runner import (
     error_matches,
     evidence_calls,
 )
+from harness.scenarios.terraform import TerraformProvisioner, TerraformRun
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +55,7 @@ class Lab:
     resolved: Resolved
     attempt: Attempt | None = None
     fixed: Scenario | None = None
+    terraform: TerraformProvisioner | None = None
 
 
 @given(parsers.parse('the lab with the scenario "{scenario_id}"'), target_fixture="lab")
@@ -63,6 +67,42 @@ def lab_with_scenario(scenario_id: str, runner: Runner, request: pytest.FixtureR
         )
     provisioner, resolved = runner.provision(scenario)
     return Lab(scenario, provisioner, resolved)
+
+
+@given(
+    parsers.parse('the lab with the scenario "{scenario_id}" applied by Terraform'),
+    target_fixture="lab",
+)
+def lab_with_scenario_by_terraform(
+    scenario_id: str, runner: Runner, lab_endpoint: str, tmp_path: Path
+) -> Lab:
+    """`kmslab run --via terraform`'s provisioning: terraform/catalog, then the rest natively."""
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not on PATH")
+    scenario = find(scenario_id)
+    runner.reset()
+    terraform = TerraformProvisioner(
+        lab_endpoint, runner.targets, TerraformRun(lab_endpoint, workdir=tmp_path / "tf")
+    )
+    terraform.on_controls = runner.set_controls
+    provisioner, resolved = terraform.provision([scenario])[scenario.id]
+    return Lab(scenario, provisioner, resolved, terraform=terraform)
+
+
+@then(parsers.parse('the Terraform state has the key "{name}" {state}'))
+def terraform_state_of_key(lab: Lab, name: str, state: str) -> None:
+    assert lab.terraform is not None, "the lab was not applied by Terraform"
+    arn = lab.resolved.key[name]["arn"]
+    keys = [k for k in lab.terraform.run.resources("aws_kms_key") if k["arn"] == arn]
+    assert len(keys) == 1, f"no aws_kms_key with the ARN {arn} in the Terraform state"
+    assert keys[0]["is_enabled"] is (state == "enabled"), keys[0]
+
+
+@when("the fix is applied through Terraform")
+def apply_fix_with_terraform(lab: Lab, runner: Runner) -> None:
+    assert lab.terraform is not None, "the lab was not applied by Terraform"
+    lab.fixed = lab.terraform.fix(lab.scenario, lab.provisioner, lab.resolved)
+    lab.attempt = runner.attempt(lab.provisioner, lab.fixed, lab.resolved)
 
 
 @when("the principal makes the call")
@@ -91,8 +131,7 @@ def primary_finding_as_expected(lab: Lab) -> None:
 
 @when("the fix is applied")
 def apply_fix(lab: Lab, runner: Runner) -> None:
-    lab.fixed = lab.scenario.fixed()
-    lab.provisioner.apply(lab.scenario.setup, lab.fixed.setup, lab.resolved)
+    lab.fixed = runner.apply_fix(lab.scenario, lab.provisioner, lab.resolved)
     lab.attempt = runner.attempt(lab.provisioner, lab.fixed, lab.resolved)
 
 

@@ -251,9 +251,10 @@ class NativeProvisioner:
             return
         doc = json.dumps(substitute(boundary, resolved))
         count = len(resolved.principal[name].get("boundaries", "")) + 1
-        arn = iam.create_policy(PolicyName=f"{ident}-boundary-{count}", PolicyDocument=doc)[
-            "Policy"
-        ]["Arn"]
+        # The first one has Terraform's name (modules/account), so both paths show the same
+        # evidence; a changed boundary is a new policy here, a new version in Terraform.
+        policy_name = f"{ident}-boundary" if count == 1 else f"{ident}-boundary-{count}"
+        arn = iam.create_policy(PolicyName=policy_name, PolicyDocument=doc)["Policy"]["Arn"]
         resolved.principal[name]["boundaries"] = "x" * count
         if is_role:
             iam.put_role_permissions_boundary(RoleName=ident, PermissionsBoundary=arn)

@@ -31,6 +31,10 @@ from harness.scenarios.refs import Resolved, substitute
 
 HEALTHY = "NO_FAULT_FOUND"
 
+# Applies a scenario's fix to what was provisioned and returns the fixed scenario
+# (Runner.apply_fix natively, TerraformProvisioner.fix with Terraform).
+Fixer = Callable[[Scenario, NativeProvisioner, Resolved], Scenario]
+
 
 @dataclass
 class Attempt:
@@ -290,6 +294,14 @@ class Runner:
         bundle: dict[str, Any] = collect(request, target, key_target)
         return bundle
 
+    def apply_fix(
+        self, scenario: Scenario, provisioner: NativeProvisioner, resolved: Resolved
+    ) -> Scenario:
+        """Apply the scenario's fix natively; the fixed scenario."""
+        fixed = scenario.fixed()
+        provisioner.apply(scenario.setup, fixed.setup, resolved)
+        return fixed
+
     # -- the loop -----------------------------------------------------------------------
 
     def run(self, scenario: Scenario) -> RunResult:
@@ -303,7 +315,9 @@ class Runner:
         provisioner: NativeProvisioner,
         resolved: Resolved,
         start: float | None = None,
+        fixer: Fixer | None = None,
     ) -> RunResult:
+        """The loop after provisioning; `fixer` applies the fix (natively when None)."""
         start = time.perf_counter() if start is None else start
         before = self.attempt(provisioner, scenario, resolved)
         problems = error_matches(scenario, before.outcome, resolved)
@@ -317,9 +331,8 @@ class Runner:
         if missing:
             problems.append(f"primary finding lacks evidence from {sorted(missing)}")
             finding = f"{finding} (no evidence)"
-        fixed = scenario.fixed()
         with self.stage("provision"):
-            provisioner.apply(scenario.setup, fixed.setup, resolved)
+            fixed = (fixer or self.apply_fix)(scenario, provisioner, resolved)
         after = self.attempt(provisioner, fixed, resolved)
         fix_verified = after.outcome.ok and after.primary == HEALTHY
         if not after.outcome.ok:

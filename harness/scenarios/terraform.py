@@ -8,6 +8,9 @@ native provisioner as the difference between "what Terraform built" and the setu
 
 A key that is Disabled and encrypts data takes two applies: the first with every key
 enabled (the data is encrypted in between), the second with the real states.
+
+A fix can go the same way (`TerraformProvisioner.fix`): the fixed setup applied with Terraform,
+the rest natively, as a team that keeps its keys in Terraform would repair them.
 """
 
 from __future__ import annotations
@@ -53,6 +56,19 @@ def unsupported_reason(scenario: Scenario) -> str | None:
         regions |= set(key.get("replicas", {}))
     if not regions <= set(REGIONS):
         return f"regions outside {REGIONS}"
+    return None
+
+
+def fix_unsupported_reason(scenario: Scenario) -> str | None:
+    """Why the fix of this scenario cannot be applied with Terraform, or None."""
+    reason = unsupported_reason(scenario) or unsupported_reason(scenario.fixed())
+    if reason:
+        return reason
+    for setup in (scenario.setup, scenario.fixed().setup):
+        for name, key in setup["keys"].items():
+            if key["state"] not in TF_STATES:
+                # The provider reads a key pending deletion as gone and would plan a new one.
+                return f"key {name} is {key['state']}, a state Terraform does not hold"
     return None
 
 
@@ -200,6 +216,21 @@ class TerraformRun:
         outputs: dict[str, Any] = json.loads(self.terraform("output", "-json", "scenarios"))
         return outputs
 
+    def state(self) -> dict[str, Any]:
+        """`terraform show -json` of the state: what Terraform believes it built."""
+        shown: dict[str, Any] = json.loads(self.terraform("show", "-json", "-no-color"))
+        return shown
+
+    def resources(self, kind: str) -> list[dict[str, Any]]:
+        """The `values` of every resource of type `kind` in the state, in any module."""
+        found: list[dict[str, Any]] = []
+        pending = [self.state().get("values", {}).get("root_module", {})]
+        while pending:
+            module = pending.pop()
+            found += [r["values"] for r in module.get("resources", []) if r["type"] == kind]
+            pending += module.get("child_modules", [])
+        return found
+
 
 def resolved_from_outputs(scenario: Scenario, prefix: str, out: dict[str, Any]) -> Resolved:
     resolved = Resolved(
@@ -224,6 +255,8 @@ class TerraformProvisioner:
         self.run = run or TerraformRun(endpoint)
         self.targets = targets
         self.on_controls: Any = None
+        # What the last apply built: scenario id -> (scenario as applied, name prefix).
+        self.batch: dict[str, tuple[Scenario, str]] = {}
 
     def prefixes(self, scenarios: list[Scenario]) -> dict[str, tuple[Scenario, str]]:
         if len(scenarios) == 1:
@@ -269,7 +302,36 @@ class TerraformProvisioner:
                 built = terraform_view(scenario.setup, stage="final")
             provisioner.apply(built, scenario.setup, resolved)
             out[sid] = (provisioner, resolved)
+        self.batch = batch
         return out
+
+    def fix(
+        self, scenario: Scenario, provisioner: NativeProvisioner, resolved: Resolved
+    ) -> Scenario:
+        """Apply `scenario`'s fix: one Terraform apply of the batch with the fixed setup, then
+        natively what Terraform does not build. Returns the fixed scenario."""
+        reason = fix_unsupported_reason(scenario)
+        if reason:
+            raise UsageError(f"{scenario.id}: Terraform cannot apply this fix ({reason})")
+        if scenario.id not in self.batch:
+            raise UsageError(f"{scenario.id}: not provisioned by this Terraform run")
+        fixed = scenario.fixed()
+        prefix = self.batch[scenario.id][1]
+        batch = {**self.batch, scenario.id: (fixed, prefix)}
+        outputs = self.run.apply(batch, "final")
+        self.batch = batch
+        fresh = resolved_from_outputs(fixed, prefix, outputs[scenario.id])
+        for table in ("key", "principal", "grant", "vpce", "alias"):
+            mine, theirs = getattr(resolved, table), getattr(fresh, table)
+            for name, entry in theirs.items():
+                mine.setdefault(name, {}).update(entry)
+        # The lab now holds Terraform's view of the fixed setup and, for everything else,
+        # what the native provisioner built before the fix.
+        built = terraform_view(fixed.setup, stage="final")
+        for part in ("data", "organization", "trails", "controls"):
+            built[part] = copy.deepcopy(scenario.setup[part])
+        provisioner.apply(built, fixed.setup, resolved)
+        return fixed
 
     def native(self, prefix: str) -> NativeProvisioner:
         provisioner = NativeProvisioner(self.targets, prefix=prefix)
