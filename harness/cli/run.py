@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
 
 import click
 
@@ -30,67 +25,10 @@ def lab_endpoint(upstream: str, endpoint_url: str | None) -> Iterator[str]:
     if endpoint_url:
         yield endpoint_url
         return
+    from harness.lab.child import child_lab
+
     with child_lab(upstream) as endpoint:
         yield endpoint
-
-
-@contextmanager
-def child_lab(upstream: str, timeout: float = 120.0) -> Iterator[str]:
-    with socket.socket() as probe:  # a free loopback port for the child to bind
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "harness",
-                "lab",
-                "up",
-                "--upstream",
-                upstream,
-                "--port",
-                f"{port}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            wait_healthy(proc, log, f"http://127.0.0.1:{port}", timeout)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-
-
-def wait_healthy(
-    proc: subprocess.Popen[bytes], log: IO[bytes], endpoint: str, timeout: float
-) -> None:
-    from harness.errors import EndpointError
-    from harness.lab import LabClient
-
-    client = LabClient(endpoint, timeout=2.0)
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            log.seek(0)
-            lines = log.read().decode(errors="replace").strip().splitlines()
-            last = (lines[-1] if lines else "").removeprefix("kmslab: error: ")
-            error = EndpointError if proc.returncode == 3 else UsageError
-            raise error(last or f"the lab exited with status {proc.returncode}")
-        try:
-            client.health()
-            return
-        except EndpointError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def select(ids: tuple[str, ...], run_all: bool) -> list:  # type: ignore[type-arg]
