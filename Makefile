@@ -56,8 +56,11 @@ test: lint typecheck ## the whole suite: lint, types, LocalStack, pytest (tests/
 	  $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	  scripts/localstack.sh down; exit $$status
 
-bench: install ## benchmarks with baselines measured in the same run
-	$(BIN)/python -m bench
+bench: install ## benchmarks with baselines measured in the same run (starts LocalStack for its baseline)
+	@PYTHON=$(PYTHON) scripts/localstack.sh up
+	@status=0; KMSLAB_LOCALSTACK_URL=http://127.0.0.1:$${KMSLAB_LOCALSTACK_PORT:-4599} \
+	  $(BIN)/python -m bench $(BENCH) || status=$$?; \
+	  scripts/localstack.sh down; exit $$status
 
 clean: ## remove runtime state (not the virtualenvs)
 	rm -rf .kmslab .pytest_cache .mypy_cache .ruff_cache
