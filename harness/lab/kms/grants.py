@@ -10,26 +10,8 @@ from harness.lab.errors import AwsError, not_found, validation
 from harness.lab.kms.call import KmsCall
 from harness.lab.kms.model import Grant, new_grant_token, now
 from harness.lab.kms.service import KmsService
+from harness.policy.grants import GRANT_OPERATIONS  # in the API model's enum order
 
-GRANT_OPERATIONS = (
-    "Decrypt",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "ReEncryptFrom",
-    "ReEncryptTo",
-    "Sign",
-    "Verify",
-    "GetPublicKey",
-    "CreateGrant",
-    "RetireGrant",
-    "DescribeKey",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "GenerateMac",
-    "VerifyMac",
-    "DeriveSharedSecret",
-)
 PRINCIPAL_RE = re.compile(
     r"^(arn:aws:(iam|sts)::\d{12}:(root|role/.+|user/.+|assumed-role/.+)|[a-z0-9.-]+\.amazonaws\.com)$"
 )
