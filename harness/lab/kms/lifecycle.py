@@ -155,13 +155,21 @@ def op_DisableKey(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     return _set_state(svc, call, "kms:DisableKey", "Disabled")
 
 
-def op_ScheduleKeyDeletion(svc: KmsService, call: KmsCall) -> dict[str, Any]:
-    days = call.params.get("PendingWindowInDays", 30)
-    if not isinstance(days, int) or not 7 <= days <= 30:
+def _int_between(call: KmsCall, name: str, default: int, low: int, high: int) -> int:
+    """An integer parameter checked the way AWS's request validation words it."""
+    value = call.params.get(name)
+    value = default if value is None else value
+    if not isinstance(value, int) or not low <= value <= high:
+        field = name[0].lower() + name[1:]
         raise validation(
-            "1 validation error detected: Value at 'pendingWindowInDays' failed to satisfy "
-            "constraint: Member must have value between 7 and 30"
+            f"1 validation error detected: Value at '{field}' failed to satisfy "
+            f"constraint: Member must have value between {low} and {high}"
         )
+    return value
+
+
+def op_ScheduleKeyDeletion(svc: KmsService, call: KmsCall) -> dict[str, Any]:
+    days = _int_between(call, "PendingWindowInDays", 30, 7, 30)
     key = svc.key_for(
         call,
         call.params.get("KeyId"),
@@ -389,12 +397,7 @@ def _rotatable(key: Key) -> None:
 
 
 def op_EnableKeyRotation(svc: KmsService, call: KmsCall) -> dict[str, Any]:
-    period = call.params.get("RotationPeriodInDays") or 365
-    if not isinstance(period, int) or not 90 <= period <= 2560:
-        raise validation(
-            "1 validation error detected: Value at 'rotationPeriodInDays' failed to satisfy "
-            "constraint: Member must have value between 90 and 2560"
-        )
+    period = _int_between(call, "RotationPeriodInDays", 365, 90, 2560)
     key = svc.key_for(
         call,
         call.params.get("KeyId"),
