@@ -1,4 +1,4 @@
-"""`kmslab evaluate --request FILE [--format text|json]`: the policy evaluator alone (contract 2)."""
+"""`kmslab evaluate`: the policy evaluator alone (contract 2), or what-if on a bundle (section 6)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ def _load(path: str) -> Any:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise UsageError(f"request file not found: {path}") from None
+        raise UsageError(f"file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read request file {path}: {exc}") from None
+        raise UsageError(f"cannot read {path}: {exc}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -84,18 +84,96 @@ def render_text(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _policy(path: str, what: str) -> dict[str, Any]:
+    doc = _load(path)
+    if not isinstance(doc, dict):
+        raise UsageError(f"{path}: a {what} must be a JSON object (a policy document)")
+    return doc
+
+
+def _grant(value: str) -> dict[str, Any]:
+    """A grant as inline JSON (starting with `{`) or the path of a JSON file."""
+    if value.lstrip().startswith("{"):
+        try:
+            doc = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--grant: malformed JSON: {exc.msg} at column {exc.colno}") from None
+    else:
+        doc = _load(value)
+    if not isinstance(doc, dict):
+        raise UsageError("--grant: a grant is a JSON object (ListGrants' shape)")
+    return doc
+
+
 @click.command("evaluate")
-@click.option("--request", "request_file", required=True, help="JSON input (contract section 2).")
+@click.option("--request", "request_file", help="JSON input (contract section 2).")
+@click.option(
+    "--bundle",
+    "bundle_file",
+    help="Evidence bundle: re-decide its captured request (what-if with the options below).",
+)
+@click.option("--key-policy", "key_policy", help="With --bundle: proposed key policy (JSON file).")
+@click.option(
+    "--identity-policy",
+    "identity_policies",
+    multiple=True,
+    help="With --bundle: proposed identity policy (JSON file); repeat for several; replaces all.",
+)
+@click.option(
+    "--permissions-boundary",
+    "boundary",
+    help="With --bundle: proposed permissions boundary (JSON file).",
+)
+@click.option(
+    "--grant",
+    "grants",
+    multiple=True,
+    metavar="JSON|FILE",
+    help="With --bundle: proposed grant (ListGrants shape); repeat for several; replaces all.",
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-def evaluate(request_file: str, fmt: str) -> None:
-    """Evaluate one KMS request against its key policy, IAM, grants, SCPs, RCPs and VPC endpoint."""
+def evaluate(
+    request_file: str | None,
+    bundle_file: str | None,
+    key_policy: str | None,
+    identity_policies: tuple[str, ...],
+    boundary: str | None,
+    grants: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """Evaluate one KMS request against its key policy, IAM, grants, SCPs, RCPs and VPC endpoint.
+
+    With --bundle, re-decide a captured incident before and after proposed policies
+    ("will my fix work?") and name the statements that changed the decision.
+    """
     from harness.policy import evaluate as run
 
-    doc = _load(request_file)
-    result = run(doc).to_dict()
+    if (request_file is None) == (bundle_file is None):
+        raise UsageError("give exactly one of --request FILE or --bundle FILE")
+    if request_file is not None:
+        if key_policy or identity_policies or grants or boundary:
+            raise UsageError("proposed policies need --bundle (with --request, edit the file)")
+        doc = _load(request_file)
+        result = run(doc).to_dict()
+        if fmt == "json":
+            click.echo(json.dumps(result, indent=2))
+        else:
+            click.echo(render_text(result))
+        return
+    from harness.diagnosis.whatif import Proposal, what_if
+    from harness.diagnosis.whatif import render_text as render_what_if
+
+    assert bundle_file is not None
+    proposal = Proposal(
+        key_policy=_policy(key_policy, "key policy") if key_policy else None,
+        identity_policies=[_policy(p, "identity policy") for p in identity_policies] or None,
+        grants=[_grant(g) for g in grants] or None,
+        permissions_boundary=_policy(boundary, "permissions boundary") if boundary else None,
+    )
+    outcome = what_if(_load(bundle_file), proposal)
     if fmt == "json":
-        click.echo(json.dumps(result, indent=2))
+        click.echo(json.dumps(outcome.to_dict(), indent=2))
     else:
-        click.echo(render_text(result))
+        click.echo(render_what_if(outcome))
