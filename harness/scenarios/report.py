@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
@@ -18,6 +19,22 @@ def progress(total: int, show: bool) -> Iterator[Callable[[RunResult], None]]:
     """A progress bar on stderr; yields the callback to call with each finished row."""
     if not show:
         yield lambda _result: None
+        return
+    if not sys.stderr.isatty():
+        # A log (CI, a pipe) gets one line per finished scenario instead of a bar.
+        count = 0
+
+        def line(result: RunResult) -> None:
+            nonlocal count
+            count += 1
+            state = "ok" if result.ok else "FAIL"
+            print(
+                f"[{count}/{total}] {result.id} {state} {result.seconds:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        yield line
         return
     bar = Progress(
         TextColumn("[bold]scenarios"),
