@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 PYTHON_DIRS := harness tests features bench
 
 .PHONY: help install demo test lint format typecheck pytest bench localstack localstack-down \
-        compliance clean check-python
+        compliance clean check-python oracle
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -41,6 +41,9 @@ format: install ## apply ruff fixes and formatting
 typecheck: install ## mypy over the harness package
 	$(BIN)/mypy
 
+oracle: ## install the pinned iam-simulate test oracle (npm, into .cache/; needs node and npm)
+	@scripts/install-oracle.sh
+
 localstack: ## start LocalStack on the host (127.0.0.1:4599) in its own virtualenv
 	PYTHON=$(PYTHON) scripts/localstack.sh up
 
@@ -50,7 +53,7 @@ localstack-down: ## stop the LocalStack that `make localstack` started
 pytest: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck ## the whole suite: lint, types, LocalStack, pytest (tests/ and features/)
+test: lint typecheck oracle ## the whole suite: lint, types, oracle, LocalStack, pytest (tests/ and features/)
 	@PYTHON=$(PYTHON) scripts/localstack.sh up
 	@status=0; KMSLAB_LOCALSTACK_URL=http://127.0.0.1:$${KMSLAB_LOCALSTACK_PORT:-4599} \
 	  $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
+from harness.lab.decisions import DecisionLog
 from harness.lab.errors import AwsError
 from harness.lab.identity import Principal
 from harness.lab.kms.call import KmsCall
@@ -38,6 +39,8 @@ class Authorizer:
         self._vpce: dict[str, tuple[str, str]] = {}
         self._vpce_docs: dict[str, Any] = {}
         self._lock = threading.Lock()
+        # Opt-in recording for the test oracle (harness/lab/decisions.py); None costs nothing.
+        self.decision_log: DecisionLog | None = None
 
     def reset(self) -> None:
         with self._lock:
@@ -199,6 +202,8 @@ class Authorizer:
                 "AccessDeniedException",
                 f"User: {call.principal.arn} is not authorized to perform: {action} (lab: {exc})",
             ) from exc
+        if self.decision_log is not None:
+            self.decision_log.record("kms", doc, result.decision)
         if result.decision == "Allowed":
             return
         message = result.message
@@ -235,6 +240,8 @@ class Authorizer:
                 f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource} (lab: {exc})",
                 403,
             ) from exc
+        if self.decision_log is not None:
+            self.decision_log.record("other", doc, result.decision)
         if result.decision != "Allowed":
             message = result.message
             if action == "sts:AssumeRole":
@@ -256,6 +263,9 @@ class Authorizer:
         if principal.operator:
             doc.pop("scps", None)
         try:
-            return evaluate(doc).decision == "Allowed"
+            decision = evaluate(doc).decision
         except PolicyError:
             return False
+        if self.decision_log is not None:
+            self.decision_log.record("lockout", doc, decision)
+        return decision == "Allowed"

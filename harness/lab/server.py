@@ -5,12 +5,14 @@ from __future__ import annotations
 import errno
 import logging
 import threading
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from harness.errors import UsageError
+from harness.lab.decisions import DecisionLog, from_environment
 from harness.lab.gateway import Lab
 from harness.lab.upstream import Upstream, make_upstream
 
@@ -33,9 +35,16 @@ class QuietHandler(WSGIRequestHandler):
 class LabServer:
     """The lab endpoint. `upstream` is "moto" (embedded), "localstack" or an http:// URL."""
 
-    def __init__(self, upstream: str | Upstream = "moto", port: int = 0) -> None:
+    def __init__(
+        self,
+        upstream: str | Upstream = "moto",
+        port: int = 0,
+        decision_log: str | Path | None = None,
+    ) -> None:
         self.upstream = make_upstream(upstream) if isinstance(upstream, str) else upstream
         self.port = port
+        # Opt-in record of every authorization decision (harness/lab/decisions.py).
+        self.decision_log = DecisionLog(decision_log) if decision_log else from_environment()
         self.lab: Lab | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -49,6 +58,7 @@ class LabServer:
     def start(self) -> LabServer:
         self.upstream.start()
         lab = Lab(self.upstream)
+        lab.authz.decision_log = self.decision_log
         try:
             server = make_server(
                 LOOPBACK, self.port, lab, threaded=True, request_handler=QuietHandler

@@ -122,8 +122,11 @@ def parse_caller(arn: str) -> Caller:
 def match_aws_value(value: str, caller: Caller, negated: bool = False) -> tuple[str, str]:
     """How one `AWS` principal value names the caller: (kind, reason). kind NONE: no match.
 
-    `negated` is for NotPrincipal, where a role ARN does not exclude the role's sessions
-    (reference_policies_elements_notprincipal.html: name the session ARN as well).
+    `negated` is for NotPrincipal, which exempts only the principals it names
+    (reference_policies_elements_notprincipal.html: "explicitly denied to all principals except
+    for the ones specified"): a role ARN does not exempt the role's sessions, and an account ARN
+    exempts the account principal (its root user) but not the account's roles, users or sessions,
+    which is why the page's examples list the user, role and session ARNs beside the account's.
     """
     if value == "*":
         return WILDCARD, "'*' names every AWS principal"
@@ -145,6 +148,11 @@ def match_aws_value(value: str, caller: Caller, negated: bool = False) -> tuple[
     if service == "iam" and rest == "root":
         if caller.kind == "root":
             return ROOT, "names the caller's account, and the caller is its root user"
+        if negated:
+            return NONE, (
+                f"names the account {account} principal; NotPrincipal does not exempt the "
+                f"account's roles, users or sessions unless they are listed too"
+            )
         return ACCOUNT, "names the caller's account: IAM policies of the account decide"
     if "*" in rest or "?" in rest:
         return NONE, f"{value}: wildcards are not allowed in a principal ARN"

@@ -9,16 +9,20 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from harness.policy.request import parse_request
 
-VERSION = "0.1.173"
 PACKAGE = "@cloud-copilot/iam-simulate"
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "iam-simulate"
 RUNNER = Path(__file__).resolve().parent / "oracle" / "run_oracle.js"
+DIVERGENCES = Path(__file__).resolve().parent / "oracle_divergences.yaml"
+# The pin lives in one place, shared with `make oracle` (scripts/install-oracle.sh).
+MANIFEST = Path(__file__).resolve().parent / "oracle" / "package.json"
+VERSION: str = json.loads(MANIFEST.read_text())["dependencies"][PACKAGE]
 
 
 def installed_version() -> str | None:
@@ -32,15 +36,16 @@ def installed_version() -> str | None:
 def ensure_installed() -> str | None:
     """Install the pinned version if needed. Returns None when ready, else why it is unavailable."""
     if shutil.which("node") is None or shutil.which("npm") is None:
-        return "node/npm not found on PATH: the iam-simulate differential test needs them"
+        return (
+            "node and npm are not on PATH: the iam-simulate differential is part of the suite "
+            "(install Node.js 18+; `make oracle` installs the oracle)"
+        )
     if installed_version() == VERSION:
         return None
     CACHE.mkdir(parents=True, exist_ok=True)
-    manifest = CACHE / "package.json"
-    if not manifest.exists():
-        manifest.write_text(json.dumps({"name": "kmslab-oracle", "private": True}))
+    (CACHE / "package.json").write_text(MANIFEST.read_text())
     proc = subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--save-exact", f"{PACKAGE}@{VERSION}"],
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
         cwd=CACHE,
         capture_output=True,
         text=True,
@@ -170,3 +175,27 @@ def _path() -> str:
     import os
 
     return os.environ.get("PATH", "/usr/bin:/bin")
+
+
+@lru_cache(maxsize=1)
+def load_divergences() -> dict[str, dict[str, str]]:
+    """{"cases": {case id: reason}, "lab_decisions": {"<scenario> <action>": reason}}.
+
+    Every reason names the AWS page that decides the divergence (`page`) and says why (`why`).
+    """
+    import yaml
+
+    data = yaml.safe_load(DIVERGENCES.read_text())
+    reasons = data["reasons"]
+    for name, reason in reasons.items():
+        page = reason.get("page", "") if isinstance(reason, dict) else ""
+        if not page.startswith("https://docs.aws.amazon.com/") or not reason.get("why"):
+            raise ValueError(f"oracle_divergences.yaml: reason {name} needs an AWS page and a why")
+    out: dict[str, dict[str, str]] = {}
+    for section in ("cases", "lab_decisions"):
+        out[section] = {}
+        for key, reason in (data.get(section) or {}).items():
+            if reason not in reasons:
+                raise ValueError(f"oracle_divergences.yaml: {key}: unknown reason {reason}")
+            out[section][key] = reason
+    return out

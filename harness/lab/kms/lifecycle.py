@@ -18,6 +18,7 @@ from harness.lab.kms.model import (
     new_key_id,
     now,
 )
+from harness.lab.kms.resolve import resolve
 from harness.lab.kms.service import KEY_SPECS, KmsService, default_policy_text, ts
 
 ORIGINS = ("AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE")
@@ -271,13 +272,16 @@ def _alias_entry(call: KmsCall, account: str, alias: Alias) -> dict[str, Any]:
 def op_ListAliases(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     account = call.principal.account
     target = None
+    # kms:ListAliases is an IAM-policy-only permission on "*", with or without KeyId
+    # (API_ListAliases.html "Required permissions"; the Service Authorization Reference lists no
+    # resource type for it): the key filters the answer, its key policy does not decide.
+    svc.authorize(call, None, "kms:ListAliases", {}, by_ciphertext=False)
     if call.params.get("KeyId"):
-        key = svc.key_for(call, call.params["KeyId"], "kms:ListAliases", state_check=False).key
+        with svc.store.lock:
+            key = resolve(svc.store, account, call.region, call.params["KeyId"]).key
         if key.account != account:
             raise AwsError("AccessDeniedException", "")
         target = key.key_id
-    else:
-        svc.authorize(call, None, "kms:ListAliases", {}, by_ciphertext=False)
     with svc.store.lock:
         aliases = sorted(svc.store.aliases_in(account, call.region), key=lambda a: a.name)
     entries = [

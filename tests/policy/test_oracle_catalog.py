@@ -1,0 +1,126 @@
+"""The lab's own decisions, re-decided by an independent evaluator.
+
+The lab authorizes every call of issued credentials with kmslab's evaluator, and the diagnosis
+uses the same evaluator, so agreement between them proves nothing about AWS. Here the whole
+catalog runs (provision, failing call, investigation, fix, verification) on a lab that records
+each authorization decision it makes (harness/lab/decisions.py); every distinct recorded input is
+then decided again by @cloud-copilot/iam-simulate in one node process. A divergence fails unless
+oracle_divergences.yaml lists it under `lab_decisions` with the AWS page that decides it, and a
+listed divergence that no longer happens fails too, so the list stays true.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.lab import LabServer
+from harness.lab.decisions import read
+from harness.scenarios.catalog import load_catalog
+from harness.scenarios.runner import Runner
+
+from .oracle_support import VERSION, ensure_installed, load_divergences, run_batch
+
+pytestmark = [pytest.mark.oracle, pytest.mark.slow]
+
+
+class Recorded:
+    """Distinct recorded decisions: input text -> (decision, {"<scenario> <action>", ...})."""
+
+    def __init__(self) -> None:
+        self.inputs: dict[str, dict[str, Any]] = {}
+        self.decisions: dict[str, str] = {}
+        self.where: dict[str, set[str]] = {}
+        self.total = 0
+
+    def add(self, scenario: str, entry: dict[str, Any]) -> None:
+        self.total += 1
+        text = json.dumps(entry["input"], sort_keys=True)
+        self.inputs.setdefault(text, entry["input"])
+        previous = self.decisions.setdefault(text, entry["decision"])
+        # The evaluator never caches decisions: one input, one decision.
+        assert previous == entry["decision"], f"{scenario}: one input decided two ways"
+        self.where.setdefault(text, set()).add(f"{scenario} {entry['input']['request']['action']}")
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
+    why = ensure_installed()
+    if why:
+        pytest.fail(f"iam-simulate {VERSION} unavailable: {why}", pytrace=False)
+    log = tmp_path_factory.mktemp("decisions") / "decisions.jsonl"
+    out = Recorded()
+    server = LabServer(upstream="moto", port=0, decision_log=log).start()
+    try:
+        runner = Runner.for_lab(server.endpoint)
+        seen = 0
+        for scenario in load_catalog():
+            runner.run(scenario)
+            entries = read(log)
+            for entry in entries[seen:]:
+                out.add(scenario.id, entry)
+            seen = len(entries)
+    finally:
+        server.stop()
+    yield out
+
+
+def test_the_catalog_run_was_recorded(recorded: Recorded) -> None:
+    # Every catalog scenario makes at least one authorized call, and the healthy controls'
+    # calls are allowed: a log without both would compare nothing worth comparing.
+    scenarios = {w.split(" ")[0] for ws in recorded.where.values() for w in ws}
+    assert len(scenarios) >= len(load_catalog()) * 0.6
+    assert {"Allowed", "ExplicitDeny", "ImplicitDeny"} <= set(recorded.decisions.values())
+
+
+def test_lab_decisions_agree_with_iam_simulate(recorded: Recorded) -> None:
+    known = load_divergences()["lab_decisions"]
+    texts = sorted(recorded.inputs)
+    batch = run_batch([(f"d{i}", recorded.inputs[t]) for i, t in enumerate(texts)])
+    unexplained: list[str] = []
+    diverging: set[str] = set()
+    for i, text in enumerate(texts):
+        ours = recorded.decisions[text]
+        theirs = batch["results"].get(f"d{i}")
+        if theirs == ours:
+            continue
+        where = recorded.where[text]
+        diverging |= where
+        if not where & known.keys():
+            why = theirs or batch["errors"].get(f"d{i}")
+            req = recorded.inputs[text]["request"]
+            unexplained.append(
+                f"{sorted(where)}: lab {ours}, iam-simulate {why} "
+                f"(principal {req['principal']}, resource {req['resource']})"
+            )
+    assert not unexplained, "unexplained divergences:\n" + "\n".join(unexplained)
+    stale = sorted(set(known) - diverging)
+    assert not stale, f"listed under lab_decisions but no longer diverging: {stale}"
+
+
+def test_each_recorded_input_reproduces_its_decision(recorded: Recorded) -> None:
+    # The log is a faithful record: the input alone, with no lab state, decides the same way.
+    from harness.policy import evaluate
+
+    wrong = [
+        text[:200]
+        for text, doc in recorded.inputs.items()
+        if evaluate(doc).decision != recorded.decisions[text]
+    ]
+    assert not wrong, wrong
+
+
+def test_the_decision_log_is_off_unless_asked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from harness.lab.decisions import ENV
+
+    monkeypatch.delenv(ENV, raising=False)
+    assert LabServer(upstream="moto", port=0).decision_log is None
+    monkeypatch.setenv(ENV, str(tmp_path / "d.jsonl"))
+    log = LabServer(upstream="moto", port=0).decision_log
+    assert log is not None and log.path == tmp_path / "d.jsonl"
