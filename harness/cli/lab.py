@@ -66,15 +66,24 @@ def lab() -> None:
 )
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--detach", is_flag=True, help="run in the background; return once healthy")
-def up(upstream: str, port: int, detach: bool) -> None:
+@click.option(
+    "--room",
+    is_flag=True,
+    help="workshop room: operator credentials need a secret generated now (printed once, "
+    "kept in a 0600 file)",
+)
+@click.option("--secret-quiet", is_flag=True, hidden=True)
+def up(upstream: str, port: int, detach: bool, room: bool, secret_quiet: bool) -> None:
     """Start the lab endpoint."""
     if detach:
-        _up_detached(upstream, port)
+        _up_detached(upstream, port, room)
         return
     from harness.lab import LabServer
 
-    server = LabServer(upstream=upstream, port=port)
+    server = LabServer(upstream=upstream, port=port, room=room)
     server.start()
+    if server.room_secret is not None and not secret_quiet:
+        _print_room_secret(server.room_secret, str(server.room_secret_file))
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -94,7 +103,14 @@ def up(upstream: str, port: int, detach: bool) -> None:
         click.echo("lab: stopped")
 
 
-def _up_detached(upstream: str, port: int) -> None:
+def _print_room_secret(secret: str, path: str) -> None:
+    click.echo(
+        f"lab: room mode: operator secret {secret} (shown once; kept in {path}, mode 0600). "
+        "Operators: access key id = account id, this secret."
+    )
+
+
+def _up_detached(upstream: str, port: int, room: bool = False) -> None:
     from harness.lab import LabClient
 
     existing = read_pid()
@@ -105,15 +121,30 @@ def _up_detached(upstream: str, port: int) -> None:
     if port == 0:
         raise UsageError("--detach needs a fixed --port")
     log = log_file().open("w")
+    # The child never prints a room secret: its output goes to the log file.
+    extra = ["--room", "--secret-quiet"] if room else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "lab", "up", "--upstream", upstream, "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "lab",
+            "up",
+            "--upstream",
+            upstream,
+            "--port",
+            str(port),
+            *extra,
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
     endpoint = f"http://127.0.0.1:{port}"
-    pid_file().write_text(json.dumps({"pid": proc.pid, "endpoint": endpoint, "upstream": upstream}))
+    pid_file().write_text(
+        json.dumps({"pid": proc.pid, "endpoint": endpoint, "upstream": upstream, "room": room})
+    )
     client = LabClient(endpoint, timeout=2.0)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -132,6 +163,11 @@ def _up_detached(upstream: str, port: int) -> None:
             time.sleep(0.1)
             continue
         click.echo(f"lab: ready on {endpoint} (upstream: {health.get('upstream')}, pid {proc.pid})")
+        if room:
+            from harness.lab.operator import room_secret_file
+
+            path = room_secret_file(endpoint)
+            _print_room_secret(path.read_text().strip(), str(path))
         return
     _terminate(proc.pid)
     pid_file().unlink(missing_ok=True)

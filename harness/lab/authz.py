@@ -53,6 +53,11 @@ class Authorizer:
             self._vpce[vpce_id] = (account, region)
             self._vpce_docs.clear()
 
+    def vpce_home(self, vpce_id: str) -> tuple[str, str] | None:
+        """(account, Region) where the lab saw `vpce_id` created, if it did."""
+        with self._lock:
+            return self._vpce.get(vpce_id)
+
     def invalidate_vpce(self) -> None:
         with self._lock:
             self._vpce_docs.clear()

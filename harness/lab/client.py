@@ -1,4 +1,8 @@
-"""LabClient: the lab's admin routes (/_kmslab/health, reset, controls) over HTTP."""
+"""LabClient: the lab's admin routes (/_kmslab/health, reset, controls) over HTTP.
+
+Admin requests are signed with SigV4 as account 111111111111's operator, with the secret
+`harness.lab.operator.operator_credentials` finds for the endpoint (room mode included), or
+carry `X-Kmslab-Token` when a token is given."""
 
 from __future__ import annotations
 
@@ -7,21 +11,42 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+
 from harness.errors import EndpointError, UsageError
+from harness.lab.authn import TOKEN_HEADER
+from harness.lab.operator import operator_credentials
 
 
 class LabClient:
-    def __init__(self, endpoint: str, timeout: float = 30.0) -> None:
+    def __init__(self, endpoint: str, timeout: float = 30.0, token: str | None = None) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.timeout = timeout
+        self.token = token
+
+    def _headers(self, method: str, url: str, data: bytes | None) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if self.token is not None:
+            headers[TOKEN_HEADER] = self.token
+            return headers
+        creds = operator_credentials(self.endpoint)
+        signable = botocore.awsrequest.AWSRequest(
+            method=method, url=url, data=data or b"", headers=headers
+        )
+        botocore.auth.SigV4Auth(
+            botocore.credentials.Credentials(creds.access_key_id, creds.secret_access_key),
+            "kmslab",
+            "us-east-1",
+        ).add_auth(signable)
+        return dict(signable.headers.items())
 
     def _call(self, method: str, route: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
+        url = f"{self.endpoint}/_kmslab/{route}"
         request = urllib.request.Request(
-            f"{self.endpoint}/_kmslab/{route}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
+            url, data=data, method=method, headers=self._headers(method, url, data)
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as resp:

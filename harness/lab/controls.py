@@ -14,7 +14,8 @@ The JSON shape (every field optional in a `set`, merged into the current control
   "grant_quota": 50000,
   "key_states": {"arn:aws:kms:us-east-1:111111111111:key/...": "Creating"},
   "authorize_iam": true,
-  "enforce_trust_policies": true
+  "enforce_trust_policies": true,
+  "clock_offset_seconds": 0
 }
 ```
 
@@ -38,10 +39,14 @@ The JSON shape (every field optional in a `set`, merged into the current control
   and SCPs (operators are never authorized).
 - `enforce_trust_policies`: AssumeRole by issued credentials needs the role's trust policy
   (and, when it only names the account, the caller's IAM) to allow sts:AssumeRole.
+- `clock_offset_seconds`: seconds added to the lab's clock for credential lifetimes (issue
+  time and expiry of STS credentials), so expiry is testable without waiting; signatures
+  are still checked against the real clock, as clients sign with theirs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import deque
@@ -60,6 +65,7 @@ FIELDS = (
     "key_states",
     "authorize_iam",
     "enforce_trust_policies",
+    "clock_offset_seconds",
 )
 
 
@@ -73,6 +79,7 @@ def defaults() -> dict[str, Any]:
         "key_states": {},
         "authorize_iam": True,
         "enforce_trust_policies": True,
+        "clock_offset_seconds": 0,
     }
 
 
@@ -93,6 +100,11 @@ def validate(update: Any) -> dict[str, Any]:
         _number("grant_propagation_seconds", update["grant_propagation_seconds"])
     if "grant_quota" in update:
         _number("grant_quota", update["grant_quota"])
+    offset = update.get("clock_offset_seconds", 0)
+    if isinstance(offset, bool) or not isinstance(offset, int | float) or abs(offset) > 10**9:
+        raise UsageError(
+            f"controls: clock_offset_seconds must be a number of seconds, got {offset!r}"
+        )
     for flag in ("authorize_iam", "enforce_trust_policies"):
         if flag in update and not isinstance(update[flag], bool):
             raise UsageError(f"controls: {flag} must be true or false")
@@ -175,6 +187,11 @@ class Controls:
     @property
     def grant_quota(self) -> int:
         return int(self._data["grant_quota"])
+
+    def now(self) -> dt.datetime:
+        """The lab's clock for credential lifetimes (real time plus `clock_offset_seconds`)."""
+        offset = self._data["clock_offset_seconds"]
+        return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset)
 
     def flag(self, name: str) -> bool:
         return bool(self._data[name])

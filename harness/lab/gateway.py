@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from harness.errors import EndpointError, KmslabError
 from harness.lab import protocol, validate
+from harness.lab.authn import Authenticator, check_context
 from harness.lab.authz import Authorizer
 from harness.lab.cloudtrail import CloudTrail
 from harness.lab.controls import Controls
@@ -58,6 +59,7 @@ HOP_HEADERS = {
     "date",
 }
 ACCESS_KEY_RE = re.compile(r"<AccessKeyId>([^<]+)</AccessKeyId>")
+SECRET_KEY_RE = re.compile(r"<SecretAccessKey>([^<]+)</SecretAccessKey>")
 USER_NAME_RE = re.compile(r"<UserName>([^<]+)</UserName>")
 VPCE_ID_RE = re.compile(r"<vpcEndpointId>(vpce-[0-9a-z]+)</vpcEndpointId>")
 
@@ -76,8 +78,9 @@ READ_AUTHORIZED = {
 class Lab:
     """All state of one lab endpoint."""
 
-    def __init__(self, upstream: Upstream) -> None:
+    def __init__(self, upstream: Upstream, room_secret: str | None = None) -> None:
         self.upstream = upstream
+        self.authn = Authenticator(self, room_secret)
         self.identities = IdentityStore()
         self.controls = Controls()
         self.kms_store = KmsStore()
@@ -133,13 +136,31 @@ class Lab:
 
     def admin(self, http: Request) -> Response:
         route = http.path[len("/_kmslab/") :].strip("/")
+        if route != "health" and not self.authn.admin_allowed(http):
+            # Only operators administer the lab: issued credentials (a workshop participant's
+            # role, say) must not switch authorization off or wipe the room.
+            return Response(
+                json.dumps(
+                    {
+                        "error": "admin routes need operator authentication: a request signed "
+                        "with operator credentials (access key id = account id"
+                        + ("; the room's operator secret)" if self.authn.room_secret else ")")
+                        + " or the X-Kmslab-Token header"
+                    }
+                ),
+                403,
+                content_type="application/json",
+            )
         try:
             if route == "health":
+                # Open to anyone, so it names no upstream address: embedded moto has none, and a
+                # LocalStack port is not advertised.
                 body: Any = {
                     "status": "ok",
                     "endpoint": self.endpoint,
-                    "upstream": self.upstream.describe(),
+                    "upstream": self.upstream.kind,
                     "upstream_kind": self.upstream.kind,
+                    "room": self.authn.room_secret is not None,
                     "accounts": ["111111111111", "222222222222", "333333333333"],
                     "organization": self.orgs.org_id,
                 }
@@ -182,10 +203,10 @@ class Lab:
             )
             return protocol.error_response(proto, service, err, "")
         try:
-            principal = self.identities.identify(req.access_key)
+            principal = self.authn.principal(req)
+            if req.source_vpce is not None or req.via_service is not None:
+                check_context(self, principal, req.region, req.source_vpce, req.via_service)
         except AwsError as err:
-            if req.protocol in ("query", "ec2") and err.code == "UnrecognizedClientException":
-                err = AwsError("InvalidClientTokenId", err.message, 403)
             return protocol.error_response(req.protocol, req.service, err, req.request_id)
         try:
             return self.dispatch(req, principal)
@@ -511,7 +532,8 @@ class Lab:
     def _register_access_key(self, account: str, text: str) -> None:
         key = ACCESS_KEY_RE.search(text)
         user = USER_NAME_RE.search(text)
-        if not key or not user:
+        secret = SECRET_KEY_RE.search(text)
+        if not key or not user or not secret:
             return
         info = self.iam.user(account, user.group(1))
         arn = str(info["Arn"]) if info else f"arn:aws:iam::{account}:user/{user.group(1)}"
@@ -524,6 +546,7 @@ class Lab:
                 access_key=key.group(1),
                 user_id=user_id,
                 user_name=user.group(1),
+                secret=secret.group(1),
             )
         )
 

@@ -40,6 +40,10 @@ class Principal:
     session_policy: dict[str, Any] | None = None
     issued_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     expires: dt.datetime | None = None
+    # What SigV4 verification needs: the secret the lab handed out, and for temporary
+    # credentials the session token that must accompany every request.
+    secret: str = field(default="", repr=False)
+    session_token: str | None = field(default=None, repr=False)
 
     @property
     def username(self) -> str:
@@ -117,6 +121,11 @@ class IdentityStore:
                 if p.account == account and p.user_name == user_name:
                     del self._by_key[key]
 
+    def lookup(self, access_key: str) -> Principal | None:
+        """The issued credential with this access key id (operators are not stored)."""
+        with self._lock:
+            return self._by_key.get(access_key)
+
     def identify(self, access_key: str) -> Principal:
         if is_account_id(access_key):
             return operator(access_key)
@@ -130,14 +139,19 @@ class IdentityStore:
             )
         return principal
 
-    def issue(self, template: Principal, ttl_seconds: int | None) -> tuple[Principal, str, str]:
-        """A new temporary credential for `template`; returns (principal, secret, token)."""
+    def issue(
+        self, template: Principal, ttl_seconds: int | None, now: dt.datetime | None = None
+    ) -> tuple[Principal, str, str]:
+        """A new temporary credential for `template`; returns (principal, secret, token).
+        `now` is the lab's clock (controls clock_offset_seconds), so expiry follows it."""
         key = random_id("ASIA")
         secret = secrets.token_urlsafe(30)[:40]
         token = secrets.token_urlsafe(96)
-        now = dt.datetime.now(dt.UTC)
+        now = now or dt.datetime.now(dt.UTC)
         principal = Principal(**{**template.__dict__})
         principal.access_key = key
+        principal.secret = secret
+        principal.session_token = token
         principal.operator = False
         principal.issued_at = now
         principal.expires = now + dt.timedelta(seconds=ttl_seconds) if ttl_seconds else None

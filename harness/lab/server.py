@@ -14,6 +14,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from harness.errors import UsageError
 from harness.lab.decisions import DecisionLog, from_environment
 from harness.lab.gateway import Lab
+from harness.lab.operator import new_room_secret, remove_room_secret, write_room_secret
 from harness.lab.upstream import Upstream, make_upstream
 
 LOOPBACK = "127.0.0.1"
@@ -40,11 +41,15 @@ class LabServer:
         upstream: str | Upstream = "moto",
         port: int = 0,
         decision_log: str | Path | None = None,
+        room: bool = False,
     ) -> None:
         self.upstream = make_upstream(upstream) if isinstance(upstream, str) else upstream
         self.port = port
         # Opt-in record of every authorization decision (harness/lab/decisions.py).
         self.decision_log = DecisionLog(decision_log) if decision_log else from_environment()
+        # Room mode: operators need this secret (generated per start; see harness.lab.operator).
+        self.room_secret: str | None = new_room_secret() if room else None
+        self.room_secret_file: Path | None = None
         self.lab: Lab | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -57,7 +62,7 @@ class LabServer:
 
     def start(self) -> LabServer:
         self.upstream.start()
-        lab = Lab(self.upstream)
+        lab = Lab(self.upstream, room_secret=self.room_secret)
         lab.authz.decision_log = self.decision_log
         try:
             server = make_server(
@@ -74,6 +79,8 @@ class LabServer:
         self._server = server
         self.lab = lab
         lab.endpoint = self.endpoint
+        if self.room_secret is not None:
+            self.room_secret_file = write_room_secret(self.endpoint, self.room_secret)
         self._thread = threading.Thread(
             target=server.serve_forever, args=(0.1,), name="kmslab-lab", daemon=True
         )
@@ -87,6 +94,8 @@ class LabServer:
                 self._thread.join(0.2)
 
     def stop(self) -> None:
+        if self._server is not None and self.room_secret is not None:
+            remove_room_secret(self.endpoint, self.room_secret)
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -133,7 +133,9 @@ class Sts:
             session_policy=session_policy,
         )
         template.user_id = f"{template.role_id}:{session}"
-        principal, secret, token = self.lab.identities.issue(template, duration)
+        principal, secret, token = self.lab.identities.issue(
+            template, duration, self.lab.controls.now()
+        )
         xml = (
             credentials_xml(principal, secret, token)
             + "<AssumedRoleUser>"
@@ -161,7 +163,9 @@ class Sts:
         duration = _duration(params, 43200)
         if not 900 <= duration <= 129600:
             raise _error("ValidationError", "DurationSeconds must be between 900 and 129600")
-        principal, secret, token = self.lab.identities.issue(caller, duration)
+        principal, secret, token = self.lab.identities.issue(
+            caller, duration, self.lab.controls.now()
+        )
         return credentials_xml(principal, secret, token), principal
 
 

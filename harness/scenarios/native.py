@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from harness.aws import Target
+from harness.lab.operator import operator_credentials
 from harness.scenarios.model import normalize_setup
 from harness.scenarios.refs import Resolved, substitute
 
@@ -38,14 +39,15 @@ TargetFactory = Callable[[str, str], Target]
 
 
 def lab_targets(endpoint: str) -> TargetFactory:
-    """Operator credentials of the lab: the access key id is the account id."""
+    """Operator credentials of the lab (harness.lab.operator; room mode included)."""
 
     def make(account_id: str, region: str) -> Target:
+        creds = operator_credentials(endpoint, account_id)
         return Target(
             endpoint_url=endpoint,
             region=region,
-            access_key_id=account_id,
-            secret_access_key="kmslab",
+            access_key_id=creds.access_key_id,
+            secret_access_key=creds.secret_access_key,
         )
 
     return make

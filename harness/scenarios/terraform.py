@@ -26,11 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.aws import Target
 from harness.errors import EndpointError, UsageError
+from harness.lab.operator import operator_secret
 from harness.paths import state_dir, terraform_dir
 from harness.scenarios.model import Scenario
-from harness.scenarios.native import NativeProvisioner, TargetFactory, default_key_policy, padded
+from harness.scenarios.native import (
+    NativeProvisioner,
+    TargetFactory,
+    default_key_policy,
+    lab_targets,
+    padded,
+)
 from harness.scenarios.refs import Resolved
 
 LAB_ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
@@ -154,10 +160,14 @@ class TerraformRun:
 
         tf = setup()
         start = time.perf_counter()
+        env = tf.env()
+        if self.endpoint:
+            # In the environment, not the tfvars file: a room's secret is never written twice.
+            env["TF_VAR_operator_secret"] = operator_secret(self.endpoint)
         proc = subprocess.run(
             [tf.binary, *args],
             cwd=self.root,
-            env=tf.env(),
+            env=env,
             capture_output=True,
             text=True,
             check=False,
@@ -340,12 +350,4 @@ class TerraformProvisioner:
 
 
 def lab_target_factory(endpoint: str) -> TargetFactory:
-    def make(account_id: str, region: str) -> Target:
-        return Target(
-            endpoint_url=endpoint,
-            region=region,
-            access_key_id=account_id,
-            secret_access_key="kmslab",
-        )
-
-    return make
+    return lab_targets(endpoint)

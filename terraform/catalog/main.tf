@@ -25,6 +25,13 @@ variable "account_ids" {
   default     = ["111111111111", "222222222222", "333333333333"]
 }
 
+variable "operator_secret" {
+  description = "Lab operator secret (any value outside room mode); kmslab passes it as TF_VAR_operator_secret."
+  type        = string
+  default     = "kmslab"
+  sensitive   = true
+}
+
 variable "regions" {
   type    = list(string)
   default = ["us-east-1", "us-west-2"]
@@ -45,7 +52,7 @@ provider "aws" {
   alias                       = "a0"
   region                      = var.regions[0]
   access_key                  = local.lab ? var.account_ids[0] : null
-  secret_key                  = local.lab ? "kmslab" : null
+  secret_key                  = local.lab ? var.operator_secret : null
   profile                     = local.lab || length(var.profiles) == 0 ? null : var.profiles[0]
   skip_credentials_validation = local.lab
   skip_requesting_account_id  = local.lab
@@ -71,7 +78,7 @@ provider "aws" {
   alias                       = "a0_r2"
   region                      = var.regions[1]
   access_key                  = local.lab ? var.account_ids[0] : null
-  secret_key                  = local.lab ? "kmslab" : null
+  secret_key                  = local.lab ? var.operator_secret : null
   profile                     = local.lab || length(var.profiles) == 0 ? null : var.profiles[0]
   skip_credentials_validation = local.lab
   skip_requesting_account_id  = local.lab
@@ -97,7 +104,7 @@ provider "aws" {
   alias                       = "a1"
   region                      = var.regions[0]
   access_key                  = local.lab ? var.account_ids[1] : null
-  secret_key                  = local.lab ? "kmslab" : null
+  secret_key                  = local.lab ? var.operator_secret : null
   profile                     = local.lab || length(var.profiles) == 0 ? null : var.profiles[1]
   skip_credentials_validation = local.lab
   skip_requesting_account_id  = local.lab
@@ -123,7 +130,7 @@ provider "aws" {
   alias                       = "a1_r2"
   region                      = var.regions[1]
   access_key                  = local.lab ? var.account_ids[1] : null
-  secret_key                  = local.lab ? "kmslab" : null
+  secret_key                  = local.lab ? var.operator_secret : null
   profile                     = local.lab || length(var.profiles) == 0 ? null : var.profiles[1]
   skip_credentials_validation = local.lab
   skip_requesting_account_id  = local.lab
@@ -149,7 +156,7 @@ provider "aws" {
   alias                       = "a2"
   region                      = var.regions[0]
   access_key                  = local.lab ? var.account_ids[2] : null
-  secret_key                  = local.lab ? "kmslab" : null
+  secret_key                  = local.lab ? var.operator_secret : null
   profile                     = local.lab || length(var.profiles) == 0 ? null : var.profiles[2]
   skip_credentials_validation = local.lab
   skip_requesting_account_id  = local.lab
@@ -175,7 +182,7 @@ provider "aws" {
   alias                       = "a2_r2"
   region                      = var.regions[1]
   access_key                  = local.lab ? var.account_ids[2] : null
-  secret_key                  = local.lab ? "kmslab" : null
+  secret_key                  = local.lab ? var.operator_secret : null
   profile                     = local.lab || length(var.profiles) == 0 ? null : var.profiles[2]
   skip_credentials_validation = local.lab
   skip_requesting_account_id  = local.lab
