@@ -141,6 +141,11 @@ class Facts:
         self.request: dict[str, Any] = req if isinstance(req, dict) else {}
         self.principal_arn: str = str(self.request.get("principal") or "")
         self.action: str = str(self.request.get("action") or "")
+        # Contract 6: several actions of one incident; `action` is the first of them.
+        listed = self.request.get("actions")
+        self.actions: list[str] = [
+            str(a) for a in (listed if isinstance(listed, list) else []) if isinstance(a, str) and a
+        ] or ([self.action] if self.action else [])
         self.region: str = str(self.request.get("region") or "")
         self.request_key: str = str(self.request.get("key") or "")
         ec = self.request.get("encryption_context")

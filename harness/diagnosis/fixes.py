@@ -6,12 +6,16 @@ ever writes ``"Principal": "*"`` without a condition or grants ``kms:*`` to ever
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+import shlex
 from typing import Any
 
 from harness.diagnosis import arns
+from harness.diagnosis.appliers import Applier, iam_applier, key_applier, lockout_safe
 from harness.diagnosis.facts import Facts
+from harness.diagnosis.model import Fix
 
 
 def policy_principal(facts: Facts) -> str:
@@ -27,8 +31,97 @@ def region_flag(facts: Facts, region: str | None = None) -> str:
 
 
 def tf_name(text: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9_]", "_", text).strip("_").lower()
-    return (name or "this")[:40]
+    """A Terraform identifier: letters, digits, underscores, and never a leading digit (key ids
+    such as 1234abcd-... would otherwise make an invalid resource name)."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", text).strip("_").lower()[:40] or "this"
+    return name if name[0].isalpha() else f"key_{name}"[:40]
+
+
+def compact(doc: Any) -> str:
+    return json.dumps(doc, separators=(",", ":"))
+
+
+def sh(text: str) -> str:
+    """One shell word: policies and ids go through shlex, so quotes inside them survive."""
+    return shlex.quote(text)
+
+
+def hcl_json(doc: Any) -> str:
+    """A JSON document as an HCL expression (JSON objects are valid HCL object constructors);
+    template sequences in policy variables (${aws:username}) are escaped for Terraform."""
+    text = json.dumps(doc, indent=2)
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def key_id_arg(facts: Facts) -> str:
+    """The key as the fix's commands name it: the key ARN (works from any account that may act on
+    it), else the id the bundle resolved."""
+    return facts.key_arn or facts.key_id or facts.request_key
+
+
+def with_statement(policy: dict[str, Any] | None, st: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``policy`` with ``st`` added (replacing a statement of the same Sid)."""
+    doc = copy.deepcopy(policy) if policy else {"Version": "2012-10-17", "Statement": []}
+    sts = doc.get("Statement")
+    sts = [x for x in (sts if isinstance(sts, list) else [sts] if sts else [])]
+    sts = [x for x in sts if not (isinstance(x, dict) and x.get("Sid") == st.get("Sid"))]
+    doc["Statement"] = [*sts, st]
+    doc.setdefault("Version", "2012-10-17")
+    return doc
+
+
+def applier_notes(applier: Applier) -> tuple[str, ...]:
+    if applier.nobody:
+        return (applier.how,)
+    return ()
+
+
+def key_policy_fix(
+    facts: Facts, summary: str, new_policy: dict[str, Any], *, change: str = ""
+) -> Fix:
+    """A fix that puts a whole new key policy: runnable as is by the principal it names."""
+    applier = key_applier(facts, "kms:PutKeyPolicy")
+    policy, lockout = lockout_safe(facts, new_policy, applier)
+    notes = list(applier_notes(applier))
+    if lockout:
+        notes.append(lockout)
+    region = arns.region_of(facts.key_arn) or facts.region
+    cli = (
+        f"aws kms put-key-policy --key-id {sh(key_id_arg(facts))} --policy-name default "
+        f"--policy {sh(compact(policy))}" + (f" --region {region}" if region else "")
+    )
+    name = tf_name(facts.key_id or "key")
+    tf = (
+        f"# the whole key policy of {facts.key_ref}{f' ({change})' if change else ''}\n"
+        f'resource "aws_kms_key_policy" "{name}" {{\n'
+        f"  key_id = {json.dumps(facts.key_id or facts.key_ref)}\n"
+        f"  policy = jsonencode({hcl_json(policy)})\n"
+        "}"
+    )
+    return Fix(
+        summary=summary if not applier.nobody else f"{summary} Recovery needs AWS Support first.",
+        cli=cli,
+        terraform=tf,
+        applied_by=applier.arn,
+        applied_by_reason=applier.how,
+        notes=tuple(notes),
+    )
+
+
+def key_call_fix(
+    facts: Facts, summary: str, commands: list[str], permission: str, terraform: str
+) -> Fix:
+    """A fix made of KMS calls on the key (EnableKey, CancelKeyDeletion, CreateGrant, ...): run by
+    a principal the key policy lets make the first call."""
+    applier = key_applier(facts, permission)
+    return Fix(
+        summary=summary,
+        cli="\n".join(commands),
+        terraform=terraform,
+        applied_by=applier.arn,
+        applied_by_reason=applier.how,
+        notes=applier_notes(applier),
+    )
 
 
 def statement(
@@ -140,8 +233,21 @@ def _entity(facts: Facts) -> tuple[str, str]:
 def cli_put_identity_policy(facts: Facts, doc: dict[str, Any], name: str) -> str:
     kind, entity = _entity(facts)
     return (
-        f"aws iam put-{kind}-policy --{kind}-name {entity} --policy-name {name} "
-        f"--policy-document '{json.dumps(doc, separators=(',', ':'))}'"
+        f"aws iam put-{kind}-policy --{kind}-name {sh(entity)} --policy-name {sh(name)} "
+        f"--policy-document {sh(compact(doc))}"
+    )
+
+
+def identity_fix(facts: Facts, summary: str, doc: dict[str, Any], name: str) -> Fix:
+    """An inline policy on the caller's role or user, put by an IAM administrator of its account."""
+    kind, _ = _entity(facts)
+    applier = iam_applier(facts.principal_account, f"iam:Put{kind.title()}Policy")
+    return Fix(
+        summary=summary,
+        cli=cli_put_identity_policy(facts, doc, name),
+        terraform=tf_identity_policy(facts, doc, name),
+        applied_by=applier.arn,
+        applied_by_reason=applier.how,
     )
 
 
@@ -166,7 +272,31 @@ def tf_identity_policy(facts: Facts, doc: dict[str, Any], name: str) -> str:
 
 
 def needed_actions(facts: Facts) -> list[str]:
-    action = facts.action or "kms:Decrypt"
-    if action.lower() == "kms:reencrypt":
-        return ["kms:ReEncryptFrom", "kms:ReEncryptTo"]
-    return [action]
+    """Every action of the incident (contract 6: several actions, one fix that makes all work)."""
+    out: list[str] = []
+    for action in facts.actions or [facts.action or "kms:Decrypt"]:
+        names = (
+            ["kms:ReEncryptFrom", "kms:ReEncryptTo"]
+            if action.lower() == "kms:reencrypt"
+            else [action]
+        )
+        out += [n for n in names if n not in out]
+    return out
+
+
+def add_statement_fix(facts: Facts, summary: str, st: dict[str, Any]) -> Fix:
+    """Add ``st`` to the key policy: the whole new policy when the bundle holds the current one;
+    otherwise (unreadable) the read-edit-put steps, since a guessed policy would drop statements."""
+    if facts.key_policy is not None:
+        return key_policy_fix(
+            facts, summary, with_statement(facts.key_policy, st), change=f"adds {st['Sid']}"
+        )
+    applier = key_applier(facts, "kms:PutKeyPolicy")
+    return Fix(
+        summary=summary,
+        cli=cli_add_key_policy_statement(facts, st),
+        terraform=tf_key_policy_statement(facts, st),
+        applied_by=applier.arn,
+        applied_by_reason=applier.how,
+        notes=("the key policy was not readable: the edit step cannot be pre-computed",),
+    )

@@ -23,9 +23,26 @@ class Fix:
     summary: str
     cli: str
     terraform: str
+    # Extensions (contract section 4 allows new fields): the principal that may apply the fix
+    # (an ARN; an account's root ARN stands for "an IAM administrator of that account"), why the
+    # evidence says it may, and what a person must know before running it (lockout check, AWS
+    # Support, what the command cannot do).
+    applied_by: str = ""
+    applied_by_reason: str = ""
+    notes: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, str]:
-        return {"summary": self.summary, "cli": self.cli, "terraform": self.terraform}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "summary": self.summary,
+            "cli": self.cli,
+            "terraform": self.terraform,
+        }
+        if self.applied_by or self.applied_by_reason:
+            out["applied_by"] = self.applied_by or None
+            out["applied_by_reason"] = self.applied_by_reason
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 @dataclass

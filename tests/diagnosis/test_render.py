@@ -38,7 +38,8 @@ def test_json_is_contract_section_4() -> None:
     assert set(f) == {"code", "runbook_step", "severity", "summary", "evidence", "fix"}
     assert f["code"] == data["primary"] == "KEY_POLICY_NO_ALLOW" and f["runbook_step"] == 3
     assert all(set(e) == {"call", "detail"} for e in f["evidence"]) and f["evidence"]
-    assert set(f["fix"]) == {"summary", "cli", "terraform"}
+    assert set(f["fix"]) >= {"summary", "cli", "terraform"}
+    assert f["fix"]["applied_by"].startswith("arn:aws:iam::")
 
 
 def test_markdown_has_mermaid_flow_with_blocking_node() -> None:

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from harness.diagnosis import arns
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import (
-    cli_put_identity_policy,
-    identity_policy,
-    needed_actions,
-    tf_identity_policy,
-)
+from harness.diagnosis.fixes import identity_fix as put_identity_fix
+from harness.diagnosis.fixes import identity_policy, needed_actions
 from harness.diagnosis.model import Evidence, Fix
 from harness.diagnosis.rules._policy import as_list, covers_action, resource_misses, statements
 
@@ -85,8 +81,4 @@ def no_allow_evidence(ctx: Context) -> list[Evidence]:
 def identity_fix(ctx: Context, summary: str, name: str) -> Fix:
     """Attach a policy named ``name`` allowing the needed actions on the key to the caller."""
     doc = identity_policy(ctx.facts, needed_actions(ctx.facts))
-    return Fix(
-        summary=summary,
-        cli=cli_put_identity_policy(ctx.facts, doc, name),
-        terraform=tf_identity_policy(ctx.facts, doc, name),
-    )
+    return put_identity_fix(ctx.facts, summary, doc, name)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag, tf_name
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.fixes import key_call_fix, key_id_arg, region_flag, sh, tf_name
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._state import state_evidence
 
@@ -37,10 +37,12 @@ def check(ctx: Context) -> Finding | None:
         META,
         f"Key {ctx.key} is disabled, so {ctx.action} by {ctx.who} fails; enable the key.",
         evidence,
-        Fix(
-            summary=f"Enable {ctx.key} (EnableKey); check first that it was not disabled on purpose.",
-            cli=f"aws kms enable-key --key-id {ctx.key}{region_flag(ctx.facts)}",
-            terraform=(
+        key_call_fix(
+            ctx.facts,
+            f"Enable {ctx.key} (EnableKey); check first that it was not disabled on purpose.",
+            [f"aws kms enable-key --key-id {sh(key_id_arg(ctx.facts))}{region_flag(ctx.facts)}"],
+            "kms:EnableKey",
+            (
                 f'resource "aws_kms_key" "{tf_name(ctx.facts.key_id)}" {{\n'
                 "  # ...existing arguments...\n"
                 "  is_enabled = true\n"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag, tf_name
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.fixes import key_call_fix, key_id_arg, region_flag, sh, tf_name
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._state import state_evidence
 
@@ -37,10 +37,15 @@ def check(ctx: Context) -> Finding | None:
         f"Key {ctx.key} is pending deletion{f' (deleted on {when})' if when else ''}; cancel the deletion and "
         f"re-enable it so {ctx.who} can call {ctx.action}.",
         evidence,
-        Fix(
-            summary=f"Cancel the deletion of {ctx.key}, then enable it (a cancelled key comes back Disabled).",
-            cli=f"aws kms cancel-key-deletion --key-id {ctx.key}{rf}\naws kms enable-key --key-id {ctx.key}{rf}",
-            terraform=(
+        key_call_fix(
+            ctx.facts,
+            f"Cancel the deletion of {ctx.key}, then enable it (a cancelled key comes back Disabled).",
+            [
+                f"aws kms cancel-key-deletion --key-id {sh(key_id_arg(ctx.facts))}{rf}",
+                f"aws kms enable-key --key-id {sh(key_id_arg(ctx.facts))}{rf}",
+            ],
+            "kms:CancelKeyDeletion",
+            (
                 "# Terraform cannot cancel a scheduled deletion: run the CLI commands first, then keep\n"
                 f'resource "aws_kms_key" "{tf_name(ctx.facts.key_id)}" {{\n'
                 "  # ...existing arguments...\n"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import (
-    cli_add_key_policy_statement,
+    add_statement_fix,
     needed_actions,
     policy_principal,
     statement,
-    tf_key_policy_statement,
 )
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._policy import (
     covers_action,
@@ -72,10 +71,10 @@ def check(ctx: Context) -> Finding | None:
         f"The key policy of {ctx.key} does not allow {ctx.action} to {ctx.who} nor delegate to account "
         f"{f.principal_account}'s IAM policies; add a statement for {policy_principal(f)}.",
         evidence,
-        Fix(
-            summary=f"Add a key policy statement allowing {', '.join(needed_actions(f))} to {policy_principal(f)} (or the account root statement plus an IAM policy).",
-            cli=cli_add_key_policy_statement(f, st),
-            terraform=tf_key_policy_statement(f, st),
+        add_statement_fix(
+            f,
+            f"Add a key policy statement allowing {', '.join(needed_actions(f))} to {policy_principal(f)} (or the account root statement plus an IAM policy).",
+            st,
         ),
         implies="ImplicitDeny",
     )
