@@ -274,6 +274,11 @@ class Facts:
     def identity_entity(self) -> dict[str, Any] | None:
         return self.role if self.principal.kind in ("role", "assumed-role") else self.user
 
+    @cached_property
+    def investigator_account(self) -> str:
+        """The account whose credentials read the evidence (GetCallerIdentity), when recorded."""
+        return str((self.caller_identity or {}).get("Account") or "")
+
     @property
     def principal_account(self) -> str:
         return self.principal.account

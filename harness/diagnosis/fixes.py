@@ -61,9 +61,9 @@ def key_id_arg(facts: Facts) -> str:
 
 def with_statement(policy: dict[str, Any] | None, st: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``policy`` with ``st`` added (replacing a statement of the same Sid)."""
-    doc = copy.deepcopy(policy) if policy else {"Version": "2012-10-17", "Statement": []}
-    sts = doc.get("Statement")
-    sts = [x for x in (sts if isinstance(sts, list) else [sts] if sts else [])]
+    doc: dict[str, Any] = copy.deepcopy(policy) if policy else {"Version": "2012-10-17"}
+    raw = doc.get("Statement")
+    sts: list[Any] = raw if isinstance(raw, list) else [raw] if raw else []
     sts = [x for x in sts if not (isinstance(x, dict) and x.get("Sid") == st.get("Sid"))]
     doc["Statement"] = [*sts, st]
     doc.setdefault("Version", "2012-10-17")
@@ -300,3 +300,41 @@ def add_statement_fix(facts: Facts, summary: str, st: dict[str, Any]) -> Fix:
         applied_by_reason=applier.how,
         notes=("the key policy was not readable: the edit step cannot be pre-computed",),
     )
+
+
+def statement_by_sid(doc: dict[str, Any], sid: str) -> list[dict[str, Any]]:
+    """Statements of ``doc`` (in place) that the rules call ``sid`` ("statement N" when unnamed)."""
+    sts = doc.get("Statement")
+    sts = sts if isinstance(sts, list) else [sts] if isinstance(sts, dict) else []
+    out = []
+    for i, st in enumerate(sts):
+        if isinstance(st, dict) and (
+            st.get("Sid") == sid or (not st.get("Sid") and sid == f"statement {i}")
+        ):
+            out.append(st)
+    return out
+
+
+def exempt_principal(st: dict[str, Any], principal: str) -> None:
+    """Add ``principal`` to an ArnNotLike aws:PrincipalArn condition of a Deny (in place): the Deny
+    then no longer applies to it; its other conditions still do (condition keys are ANDed)."""
+    cond = st.setdefault("Condition", {})
+    op = cond.setdefault("ArnNotLike", {})
+    key = next((k for k in op if k.lower() == "aws:principalarn"), "aws:PrincipalArn")
+    values = op.get(key, [])
+    values = values if isinstance(values, list) else [values]
+    if principal not in values:
+        values.append(principal)
+    op[key] = values if len(values) > 1 else values[0]
+
+
+def replace_principal(st: dict[str, Any], old: str, new: str) -> None:
+    p = st.get("Principal")
+    if not isinstance(p, dict):
+        return
+    aws = p.get("AWS")
+    if isinstance(aws, list):
+        p["AWS"] = [new if v == old else v for v in aws]
+        p["AWS"] = list(dict.fromkeys(p["AWS"]))
+    elif aws == old:
+        p["AWS"] = new

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import policy_principal
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._policy import matched_denies
@@ -65,29 +64,12 @@ _ORG_TYPES = {"scp": "SERVICE_CONTROL_POLICY", "rcp": "RESOURCE_CONTROL_POLICY"}
 
 
 def org_policy_finding(
-    ctx: Context, meta: RuleMeta, summary: Callable[[str, str], str]
+    ctx: Context, meta: RuleMeta, summary: Callable[[str, str], str] | None = None
 ) -> Finding | None:
-    """SCP_BLOCKS and RCP_BLOCKS: exempt the caller in the matching Deny of the organization
-    policy; ``summary(policy_id, principal)`` says from where and for what."""
+    """SCP_BLOCKS and RCP_BLOCKS: the fix follows the policy's shape (harness.diagnosis.guardfix)."""
+    from harness.diagnosis.guardfix import org_fix
+
     layer = meta.layer or ""
-    denies = matched_denies(ctx, layer)
-    pid = denies[0][0].split(" ", 1)[0] if denies else f"<{layer}-id>"
-    who = policy_principal(ctx.facts)
-    exempt = f'"Condition": {{"ArnNotLike": {{"aws:PrincipalArn": "{who}"}}}}'
-    fix = Fix(
-        summary=summary(pid, who),
-        cli=(
-            f"aws organizations describe-policy --policy-id {pid} --query Policy.Content --output text > {layer}.json\n"
-            f"# exempt the caller: add {exempt} to the matching Deny\n"
-            f"aws organizations update-policy --policy-id {pid} --content file://{layer}.json"
-        ),
-        terraform=(
-            f'resource "aws_organizations_policy" "{layer}" {{\n'
-            f'  type    = "{_ORG_TYPES[layer]}"\n'
-            "  # exempt the caller in the matching Deny:\n"
-            '  #   Condition = { ArnNotLike = { "aws:PrincipalArn" = "' + who + '" } }\n'
-            f'  content = file("{layer}.json")\n'
-            "}"
-        ),
-    )
-    return guard_finding(ctx, meta, "organizations:DescribePolicy", fix)
+    if ctx.layer_block(layer) is None:
+        return None
+    return guard_finding(ctx, meta, "organizations:DescribePolicy", org_fix(ctx, layer))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import (
-    cli_add_key_policy_statement,
+    add_statement_fix,
     needed_actions,
     policy_principal,
     statement,
-    tf_key_policy_statement,
 )
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._policy import key_policy_lacks_caller
 
@@ -52,13 +51,10 @@ def check(ctx: Context) -> Finding | None:
         f"The key policy of {ctx.key} (account {f.key_account}) does not allow {ctx.action} to {ctx.who} "
         f"from account {f.principal_account}; the key owner must add it.",
         evidence,
-        Fix(
-            summary=f"In account {f.key_account}, add a key policy statement for {policy_principal(f)} (the caller's IAM policy must also allow the key ARN).",
-            cli="# run as the key owner (account "
-            + f.key_account
-            + ")\n"
-            + cli_add_key_policy_statement(f, st),
-            terraform=tf_key_policy_statement(f, st),
+        add_statement_fix(
+            f,
+            f"In account {f.key_account}, add a key policy statement for {policy_principal(f)} (the caller's IAM policy must also allow the key ARN).",
+            st,
         ),
         implies="ImplicitDeny",
     )

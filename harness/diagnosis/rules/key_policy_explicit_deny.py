@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import cli_edit_key_policy, policy_principal, tf_name
+from harness.diagnosis.fixes import (
+    cli_edit_key_policy,
+    exempt_principal,
+    key_policy_fix,
+    policy_principal,
+    statement_by_sid,
+    tf_name,
+)
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._policy import matched_denies
@@ -17,6 +26,23 @@ META = RuleMeta(
     catalog=("A4",),
     layer="key-policy",
 )
+
+
+def _fix(ctx: Context, sid: str, who: str, summary: str, terraform: str) -> Fix:
+    policy = copy.deepcopy(ctx.facts.key_policy)
+    targets = statement_by_sid(policy, sid) if policy else []
+    if policy is None or not targets:
+        return Fix(
+            summary=summary,
+            cli=cli_edit_key_policy(
+                ctx.facts,
+                f'in Deny statement {sid} add "Condition": {{"ArnNotLike": {{"aws:PrincipalArn": "{who}"}}}}',
+            ),
+            terraform=terraform,
+        )
+    for st in targets:
+        exempt_principal(st, who)
+    return key_policy_fix(ctx.facts, summary, policy, change=f"exempts {who} from {sid}")
 
 
 def check(ctx: Context) -> Finding | None:
@@ -37,13 +63,12 @@ def check(ctx: Context) -> Finding | None:
         f"Deny statement {sid} in the key policy of {ctx.key} blocks {ctx.action} by {ctx.who}; narrow it if "
         "this caller is meant to use the key.",
         evidence,
-        Fix(
-            summary=f"Narrow Deny statement {sid} (for example exclude {who} with an ArnNotEquals aws:PrincipalArn condition), or make the request meet the condition it enforces.",
-            cli=cli_edit_key_policy(
-                ctx.facts,
-                f'in Deny statement {sid} add "Condition": {{"ArnNotEquals": {{"aws:PrincipalArn": "{who}"}}}}',
-            ),
-            terraform=(
+        _fix(
+            ctx,
+            sid,
+            who,
+            f"Narrow Deny statement {sid} (exclude {who} with an ArnNotLike aws:PrincipalArn condition), or make the request meet the condition it enforces.",
+            (
                 f'data "aws_iam_policy_document" "{tf_name(ctx.facts.key_id or "key")}_policy" {{\n'
                 "  statement {\n"
                 f'    sid     = "{sid}"\n'

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import (
-    cli_edit_key_policy,
+    add_statement_fix,
+    key_policy_fix,
     needed_actions,
     policy_principal,
+    replace_principal,
     statement,
-    tf_key_policy_statement,
+    statement_by_sid,
 )
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
-from harness.diagnosis.rules._policy import key_policy_implicit, principal_mismatches
+from harness.diagnosis.rules._policy import Mismatch, key_policy_implicit, principal_mismatches
 
 META = RuleMeta(
     code="KEY_POLICY_PRINCIPAL_MISMATCH",
@@ -23,6 +28,20 @@ META = RuleMeta(
     catalog=("A15", "A16", "A17"),
     layer="key-policy",
 )
+
+
+def _fix(ctx: Context, misses: list[Mismatch], right: str, st: dict[str, Any]) -> Fix:
+    """Every mismatched value replaced by the caller's ARN, in the whole policy (a principal ARN
+    re-binds to the current unique id when the policy is saved: an orphaned id cannot be kept)."""
+    first = misses[0]
+    summary = f"In statement {first.sid}, replace principal {first.value} with {right}."
+    policy = copy.deepcopy(ctx.facts.key_policy)
+    if policy is None:
+        return add_statement_fix(ctx.facts, summary, st)
+    for m in misses:
+        for target in statement_by_sid(policy, m.sid):
+            replace_principal(target, m.value, right)
+    return key_policy_fix(ctx.facts, summary, policy, change=f"{first.value} -> {right}")
 
 
 def check(ctx: Context) -> Finding | None:
@@ -53,12 +72,6 @@ def check(ctx: Context) -> Finding | None:
         f"The key policy of {ctx.key} names {first.value} in statement {first.sid}, which does not match "
         f"{ctx.who}; replace it with {right}.",
         evidence,
-        Fix(
-            summary=f"In statement {first.sid}, replace principal {first.value} with {right}.",
-            cli=cli_edit_key_policy(
-                ctx.facts, f"in statement {first.sid} replace {first.value} with {right}"
-            ),
-            terraform=tf_key_policy_statement(ctx.facts, st),
-        ),
+        _fix(ctx, misses, right, st),
         implies="ImplicitDeny",
     )

@@ -23,10 +23,4 @@ META = RuleMeta(
 
 
 def check(ctx: Context) -> Finding | None:
-    return org_policy_finding(
-        ctx,
-        META,
-        lambda pid, who: (
-            f"From the key owner's management account, exempt {who} (or its organization) from RCP {pid} for {ctx.key}."
-        ),
-    )
+    return org_policy_finding(ctx, META)

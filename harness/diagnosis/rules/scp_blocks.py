@@ -23,10 +23,4 @@ META = RuleMeta(
 
 
 def check(ctx: Context) -> Finding | None:
-    return org_policy_finding(
-        ctx,
-        META,
-        lambda pid, who: (
-            f"From the management account, let {ctx.action} on {ctx.key} through SCP {pid} for account {ctx.facts.principal_account} (exempt {who} from the Deny, or allow the action at every level)."
-        ),
-    )
+    return org_policy_finding(ctx, META)
