@@ -39,7 +39,12 @@ def diagnose(bundle: dict[str, Any]) -> Diagnosis:
         findings=ranked,
         unreadable=[
             Unreadable(
-                c.name, c.error_code or "Error", c.permission, c.unreadable_reason, c.throttled
+                c.name,
+                c.error_code or "Error",
+                c.permission,
+                c.unreadable_reason,
+                c.throttled,
+                information=bool(c.only_by),
             )
             for c in facts.unreadable
         ],

@@ -6,6 +6,7 @@ decides anything; it only parses AWS response shapes once so that rules stay sma
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import urllib.parse
 from dataclasses import dataclass
@@ -40,6 +41,23 @@ THROTTLING_CODES = frozenset(
 )
 # How the collector's throttle breaker marks the calls it recorded without sending them.
 NOT_SENT = "not sent:"
+
+# Organizations reads AWS allows only from the management account or a delegated administrator
+# (organizations/latest/APIReference/action-reference.html; API_ListParents.html: "This operation
+# can be called only from the organization's management account or by a member account that is a
+# delegated administrator"). Refused in a member account, no permission would lift that.
+MANAGEMENT_ONLY_READS = frozenset(
+    {
+        "ListParents",
+        "ListPoliciesForTarget",
+        "DescribePolicy",
+        "ListPolicies",
+        "ListRoots",
+        "ListChildren",
+        "ListOrganizationalUnitsForParent",
+        "ListTargetsForPolicy",
+    }
+)
 
 # A few read calls whose IAM action is not "<service>:<Operation>".
 _PERMISSION_OVERRIDES = {("logs", "FilterLogEvents"): "logs:FilterLogEvents"}
@@ -91,6 +109,8 @@ class Call:
     error_message: str
     account: str | None
     note: str = ""
+    # Set when the call can only be made by this account (organization management reads).
+    only_by: str = ""
 
     @property
     def name(self) -> str:
@@ -114,6 +134,11 @@ class Call:
         """Why the evidence is missing, as a person should act on it."""
         if self.throttled:
             return "throttled, retry later"
+        if self.only_by:
+            return (
+                f"only the organization's management account {self.only_by} or a delegated "
+                "administrator can read this (no permission lets a member account)"
+            )
         if is_access_denied(self.error_code):
             return f"access denied: needs {self.permission}"
         return f"not read ({self.error_code}): needs {self.permission}"
@@ -183,9 +208,40 @@ class Facts:
                     note=str(raw.get("note") or ""),
                 )
             )
+        self.calls = [self._mark_management_only(c) for c in self.calls]
         self._index: dict[tuple[str, str], list[Call]] = {}
         for call in self.calls:
             self._index.setdefault((call.service, call.operation), []).append(call)
+
+    def _mark_management_only(self, call: Call) -> Call:
+        if (
+            call.service != "organizations"
+            or call.operation not in MANAGEMENT_ONLY_READS
+            or not is_access_denied(call.error_code)
+        ):
+            return call
+        mgmt = ""
+        for raw in self.bundle.get("calls") or []:
+            if (
+                isinstance(raw, dict)
+                and raw.get("service") == "organizations"
+                and raw.get("operation") == "DescribeOrganization"
+            ):
+                org = (raw.get("response") or {}).get("Organization") or {}
+                mgmt = str(org.get("MasterAccountId") or "")
+        reader = call.account or ""
+        if not reader:
+            for raw in self.bundle.get("calls") or []:
+                if isinstance(raw, dict) and raw.get("operation") == "GetCallerIdentity":
+                    reader = str((raw.get("response") or {}).get("Account") or "")
+        if mgmt and reader and reader != mgmt:
+            return dataclasses.replace(call, only_by=mgmt)
+        return call
+
+    @cached_property
+    def unliftable_reads(self) -> list[Call]:
+        """Unreadable calls no permission could make readable for this investigator's account."""
+        return [c for c in self.unreadable if c.only_by]
 
     # -- generic lookups -------------------------------------------------------------------
 
@@ -230,8 +286,9 @@ class Facts:
 
     @cached_property
     def refused_reads(self) -> list[Call]:
-        """Unreadable for a reason other than throttling: a permission, credentials, an error."""
-        return [c for c in self.unreadable if not c.throttled]
+        """Unreadable for a reason other than throttling: a permission, credentials, an error.
+        Reads only the management account can make are information, not a missing permission."""
+        return [c for c in self.unreadable if not c.throttled and not c.only_by]
 
     # -- the principal -----------------------------------------------------------------------
 

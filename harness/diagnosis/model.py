@@ -78,9 +78,15 @@ class Unreadable:
     # What to do about it: "throttled, retry later", or the permission it needs.
     reason: str = ""
     throttled: bool = False
+    # Information, not an error: a limit of the investigator's account no permission lifts
+    # (e.g. organizations:ListParents from a member account); `reason` names who can read it.
+    information: bool = False
 
     def to_dict(self) -> dict[str, str]:
         out = {"call": self.call, "error": self.error}
+        if self.information:
+            out["severity"] = "info"
+            out["reason"] = self.reason
         if self.throttled:
             # An extension of the contract's shape, only where the code alone misleads: a
             # throttled read is no missing permission.

@@ -51,10 +51,17 @@ def render_text(report: Diagnosis) -> str:
         lines.append("")
         lines.append("Terraform:")
         lines.extend("  " + line for line in primary.fix.terraform.splitlines())
-    if report.unreadable:
+    refused = [u for u in report.unreadable if not u.information]
+    info = [u for u in report.unreadable if u.information]
+    if refused:
         lines.append("")
         lines.append(
-            "Unreadable: "
-            + ", ".join(f"{u.call} ({u.error}: {u.reason})" for u in report.unreadable)
+            "Unreadable: " + ", ".join(f"{u.call} ({u.error}: {u.reason})" for u in refused)
         )
+    if info:
+        lines.append("")
+        lines.append(
+            "Information (a limit of the investigator's account, not a missing permission):"
+        )
+        lines.extend(f"  - {u.call}: {u.reason}" for u in info)
     return "\n".join(lines) + "\n"
