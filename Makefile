@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 PYTHON_DIRS := harness tests features bench
 
 .PHONY: help install demo test lint format typecheck pytest bench localstack localstack-down \
-        compliance clean check-python oracle
+        compliance clean check-python oracle examples
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -52,6 +52,9 @@ localstack-down: ## stop the LocalStack that `make localstack` started
 
 pytest: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+examples: install ## run the sample user project (examples/kms-checks) with kmslab's pytest plugin
+	cd examples/kms-checks && ../../$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test: lint typecheck oracle ## the whole suite: lint, types, oracle, LocalStack, pytest (tests/ and features/)
 	@PYTHON=$(PYTHON) scripts/localstack.sh up
