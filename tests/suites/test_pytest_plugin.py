@@ -15,7 +15,7 @@ from .catalog_records import RECORDS, scenario
 
 pytest_plugins = ["pytester"]
 
-USER_TESTS = '''
+USER_TESTS = """
 import boto3
 import pytest
 
@@ -48,7 +48,7 @@ def test_names_and_credentials_work_with_my_own_boto3(kmslab_lab, kmslab_scenari
 @pytest.mark.parametrize("kmslab_scenario", ["key-disabled", "my-scenario.yaml"], indirect=True)
 def test_by_id_or_by_file(kmslab_scenario):
     assert kmslab_scenario.call().code == "DisabledException"
-'''
+"""
 
 
 @pytest.fixture
@@ -65,14 +65,16 @@ def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
     assert found.get("kmslab") == "harness.pytest_plugin"
 
 
-def test_a_users_tests_against_a_running_lab(user_project: pytest.Pytester, lab_endpoint: str) -> None:
+def test_a_users_tests_against_a_running_lab(
+    user_project: pytest.Pytester, lab_endpoint: str
+) -> None:
     result = user_project.runpytest("--kmslab-endpoint-url", lab_endpoint, "-p", "no:cacheprovider")
     result.assert_outcomes(passed=4)
 
 
 def test_the_plugin_starts_and_stops_its_own_lab(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
-        test_own='''
+        test_own="""
 import pytest
 from harness.lab import LabClient
 
@@ -89,21 +91,23 @@ def test_second_test_shares_the_session_lab(kmslab_lab, kmslab_scenario):
     assert ENDPOINTS == [kmslab_lab.endpoint]
     assert kmslab_scenario.call().code == "AccessDeniedException"
     assert kmslab_scenario.diagnose()["primary"] == "IAM_NO_ALLOW"
-'''
+"""
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
 
 
-def test_a_wrong_expectation_in_a_user_test_fails(pytester: pytest.Pytester, lab_endpoint: str) -> None:
+def test_a_wrong_expectation_in_a_user_test_fails(
+    pytester: pytest.Pytester, lab_endpoint: str
+) -> None:
     pytester.makepyfile(
-        test_wrong='''
+        test_wrong="""
 import pytest
 
 @pytest.mark.kmslab_scenario("key-disabled")
 def test_wrong(kmslab_scenario):
     assert kmslab_scenario.diagnose()["primary"] == "KEY_PENDING_DELETION"
-'''
+"""
     )
     result = pytester.runpytest("--kmslab-endpoint-url", lab_endpoint, "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
@@ -114,7 +118,7 @@ def test_missing_marker_and_unknown_scenario_are_reported(
     pytester: pytest.Pytester, lab_endpoint: str
 ) -> None:
     pytester.makepyfile(
-        test_bad='''
+        test_bad="""
 import pytest
 
 def test_no_marker(kmslab_scenario):
@@ -123,7 +127,7 @@ def test_no_marker(kmslab_scenario):
 @pytest.mark.kmslab_scenario("no-such-scenario")
 def test_unknown(kmslab_scenario):
     pass
-'''
+"""
     )
     result = pytester.runpytest("--kmslab-endpoint-url", lab_endpoint, "-p", "no:cacheprovider")
     result.assert_outcomes(errors=2)
@@ -135,12 +139,12 @@ def test_the_diagnose_helper_reads_a_bundle_file(pytester: pytest.Pytester) -> N
     record = json.loads((RECORDS / "iam-no-allow.json").read_text())
     (pytester.path / "incident.json").write_text(json.dumps(record["bundle"]))
     pytester.makepyfile(
-        test_bundle='''
+        test_bundle="""
 def test_incident(kmslab_diagnose):
     report = kmslab_diagnose("incident.json")
     assert report["primary"] == "IAM_NO_ALLOW"
     assert report["decision"] == "ImplicitDeny"
-'''
+"""
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
