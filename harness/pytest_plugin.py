@@ -234,9 +234,10 @@ def kmslab_diagnose() -> Callable[[dict[str, Any] | str | Path], dict[str, Any]]
     from harness.diagnosis import diagnose
 
     def run(bundle: dict[str, Any] | str | Path) -> dict[str, Any]:
-        if not isinstance(bundle, dict):
-            bundle = json.loads(Path(bundle).read_text())
-        result: dict[str, Any] = diagnose(bundle).to_dict()
+        doc: dict[str, Any] = (
+            bundle if isinstance(bundle, dict) else json.loads(Path(bundle).read_text())
+        )
+        result: dict[str, Any] = diagnose(doc).to_dict()
         return result
 
     return run
