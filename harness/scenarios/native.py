@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from harness.aws import Target
 from harness.lab.operator import operator_credentials
+from harness.scenarios import org_units
 from harness.scenarios.model import normalize_setup
 from harness.scenarios.refs import Resolved, substitute
 
@@ -146,9 +147,11 @@ class NativeProvisioner:
         resolved.account.update(after["accounts"])
         resolved.region = after["region"]
         self._org(before, after, resolved)
+        org_units.build_units(self, before, after, resolved)
         self._principals(before, after, resolved)
         self._new_vpc_endpoints(before, after, resolved)
         self._keys(before, after, resolved)
+        self._boundaries(before, after, resolved)  # after keys: a boundary may name the key
         self._recreate(before, after, resolved)
         self._aliases(before, after, resolved)
         self._vpc_endpoints(before, after, resolved)
@@ -156,6 +159,7 @@ class NativeProvisioner:
         self._data(before, after, resolved)
         self._grants(before, after, resolved)
         self._org_policies(before, after, resolved)
+        org_units.detach_full_access(self, before, after, resolved)
         self._trails(before, after, resolved)
         self._key_states(before, after, resolved)
         self._controls(before, after, resolved)
@@ -167,7 +171,8 @@ class NativeProvisioner:
 
     def _org(self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved) -> None:
         org = after["organization"]
-        needs = org["scps"] or org["rcps"] or "${org." in json.dumps(after)
+        needs = org["scps"] or org["rcps"] or org.get("units") or org.get("detached")
+        needs = needs or "${org." in json.dumps(after)
         if not needs or resolved.org:
             return
         orgs = self.client("organizations", self._management(after), after["region"])
@@ -209,7 +214,15 @@ class NativeProvisioner:
             iam = self.client("iam", account_id, after["region"])
             if old is None:
                 self._create_principal(iam, name, spec, account_id, resolved)
+
+    def _boundaries(
+        self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved
+    ) -> None:
+        for name, spec in after["principals"].items():
+            old = before["principals"].get(name)
             if spec.get("boundary") != (old or {}).get("boundary"):
+                account_id = after["accounts"][spec["account"]]
+                iam = self.client("iam", account_id, after["region"])
                 self._set_boundary(iam, name, spec, account_id, resolved)
 
     def _create_principal(
@@ -394,6 +407,8 @@ class NativeProvisioner:
             "BypassPolicyLockoutSafetyCheck": True,
         }
         store = spec.get("custom_key_store")
+        if spec.get("tags"):
+            params["Tags"] = [{"TagKey": k, "TagValue": v} for k, v in spec["tags"].items()]
         if spec["origin"] != "AWS_KMS":
             params["Origin"] = spec["origin"]
         if store:
@@ -601,6 +616,8 @@ class NativeProvisioner:
             }
             if spec.get("constraints"):
                 params["Constraints"] = spec["constraints"]
+            if spec.get("retiring_principal"):
+                params["RetiringPrincipal"] = self.grantee(spec["retiring_principal"], resolved)
             created = kms.create_grant(**params)
             resolved.grant[name] = {"id": created["GrantId"], "token": created["GrantToken"]}
 
@@ -638,6 +655,8 @@ class NativeProvisioner:
     def _org_target(self, target: str, setup: dict[str, Any], resolved: Resolved) -> str:
         if target == "root":
             return resolved.org["root"]
+        if org_units.unit_ref(target) in resolved.org:
+            return resolved.org[org_units.unit_ref(target)]
         return str(setup["accounts"].get(target, target))
 
     def _trails(self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved) -> None:
