@@ -165,9 +165,21 @@ def run(
         )
         ctx.exit(130)
     emit(results, fmt)
+    if fmt == "text":
+        print_not_rebuilt(chosen)
     failed = [r.id for r in results if not r.ok and not r.lab_gap]
     if failed:
         raise KmslabError(f"{len(failed)} scenario(s) not ok: {', '.join(failed)}")
+
+
+def print_not_rebuilt(chosen: list[Scenario]) -> None:
+    """What scenarios rebuilt from evidence bundles could not recreate (their `not_rebuilt`)."""
+    for scenario in chosen:
+        items = scenario.not_rebuilt
+        if items:
+            click.echo(f"{scenario.id}: not rebuilt from the bundle ({len(items)}):")
+            for item in items:
+                click.echo(f"  - {item['what']}: {item['reason']}")
 
 
 def emit(results: list[RunResult], fmt: str) -> None:

@@ -37,6 +37,18 @@ def list_(fmt: str) -> None:
     click.echo(f"{len(rows)} scenarios, {sum(r['control'] for r in rows)} healthy controls")
 
 
+def _no_anchors() -> type:
+    import yaml
+
+    class NoAnchorsDumper(yaml.SafeDumper):
+        """Repeated values written out in full: a scenario file is read by people."""
+
+        def ignore_aliases(self, data: object) -> bool:
+            return True
+
+    return NoAnchorsDumper
+
+
 @scenarios.command("from-bundle")
 @click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -55,10 +67,18 @@ def from_bundle(bundle: Path, out: Path | None, scenario_id: str | None) -> None
         raise UsageError(f"cannot read bundle {bundle} ({exc.strerror})") from exc
     except json.JSONDecodeError as exc:
         raise UsageError(f"{bundle}: not JSON ({exc.msg} at line {exc.lineno})") from exc
-    scenario = scenario_from_bundle(data, scenario_id=scenario_id)
-    text = yaml.safe_dump(scenario, sort_keys=False, width=110)
+    try:
+        scenario = scenario_from_bundle(data, scenario_id=scenario_id, source=bundle.name)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # A bundle that is JSON but not the shape contract section 3 describes.
+        raise UsageError(f"{bundle}: not a bundle kmslab can rebuild ({exc!r})") from exc
+    text = yaml.dump(scenario, Dumper=_no_anchors(), sort_keys=False, width=110, allow_unicode=True)
     if out is None:
         click.echo(text, nl=False)
     else:
-        out.write_text(text)
+        partial = out.with_name(out.name + ".partial")
+        partial.write_text(text)
+        partial.replace(out)  # never a half-written scenario file
         click.echo(f"wrote {out}", err=True)
+        for item in scenario.get("not_rebuilt", []):
+            click.echo(f"not rebuilt: {item['what']}: {item['reason']}", err=True)

@@ -143,6 +143,11 @@ class Scenario:
         return list(self.raw.get("unconfirmed", []))
 
     @property
+    def not_rebuilt(self) -> list[dict[str, str]]:
+        """What a scenario rebuilt from an evidence bundle could not recreate, and why."""
+        return [dict(item) for item in self.raw.get("not_rebuilt", [])]
+
+    @property
     def lab_gap(self) -> str | None:
         gap = self.raw.get("lab_gap")
         return str(gap) if gap else None

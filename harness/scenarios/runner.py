@@ -15,7 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from harness.aws import Target
+from harness.errors import UsageError
 from harness.evidence.ciphertext import ciphertext_facts as from_bytes
 from harness.scenarios.call import (
     Caller,
@@ -30,6 +33,19 @@ from harness.scenarios.native import NativeProvisioner, lab_targets
 from harness.scenarios.refs import Resolved, substitute
 
 HEALTHY = "NO_FAULT_FOUND"
+
+
+class BuildError(UsageError):
+    """A scenario's setup the lab refused to build: one line naming the call and AWS's error."""
+
+    def __init__(self, scenario_id: str, exc: Exception) -> None:
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            what = f"{exc.operation_name} failed: {error.get('Code')}: {error.get('Message')}"
+        else:
+            what = str(exc)
+        super().__init__(f"scenario {scenario_id} could not be built ({what}); the lab was reset")
+
 
 # Applies a scenario's fix to what was provisioned and returns the fixed scenario
 # (Runner.apply_fix natively, TerraformProvisioner.fix with Terraform).
@@ -205,7 +221,11 @@ class Runner:
         with self.stage("provision"):
             self.reset()
             provisioner = self.provisioner()
-            resolved = provisioner.provision(scenario.setup)
+            try:
+                resolved = provisioner.provision(scenario.setup)
+            except (ClientError, UsageError) as exc:
+                self.reset()  # nothing half-built stays on the lab
+                raise BuildError(scenario.id, exc) from exc
         return provisioner, resolved
 
     def attempt(
