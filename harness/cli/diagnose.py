@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from harness.cli.collect import live_request, request_options
+from harness.cli.collect import ACTION_HELP, checked_actions, live_request, request_options
 from harness.errors import UsageError
 
 
@@ -26,7 +26,7 @@ def read_bundle(path: str) -> dict[str, Any]:
     help="Evidence bundle to diagnose offline.",
 )
 @request_options
-@click.option("--action", help="The failing action, e.g. kms:Decrypt.")
+@click.option("--action", "actions", multiple=True, help=ACTION_HELP)
 @click.option(
     "--format",
     "fmt",
@@ -34,25 +34,25 @@ def read_bundle(path: str) -> dict[str, Any]:
     default="text",
     show_default=True,
 )
-def diagnose(bundle_path: str | None, action: str | None, fmt: str, **options: Any) -> None:
+def diagnose(bundle_path: str | None, actions: tuple[str, ...], fmt: str, **options: Any) -> None:
     """Find the root cause of a KMS failure, the facts that prove it, and the exact fix."""
     from harness.diagnosis import diagnose as run_diagnosis
     from harness.diagnosis.render import render
 
     key, principal = options["key"], options["principal"]
-    if bundle_path and any((key, principal, action)):
+    if bundle_path and any((key, principal, actions)):
         raise UsageError("use either --bundle or --key/--principal/--action, not both")
     if bundle_path:
         bundle = read_bundle(bundle_path)
     else:
-        named = (("--key", key), ("--principal", principal), ("--action", action))
+        named = (("--key", key), ("--principal", principal), ("--action", actions))
         missing = [name for name, value in named if not value]
         if missing:
             raise UsageError(
                 f"diagnose needs --bundle, or {', '.join(missing)} for a live diagnosis"
             )
-        assert action
+        checked = checked_actions(actions)
         from harness.evidence import collect
 
-        bundle = collect(*live_request(options, action))
+        bundle = collect(*live_request(options, checked))
     click.echo(render(run_diagnosis(bundle), fmt), nl=False)

@@ -115,6 +115,24 @@ class Agreement:
         return {"observed": self.observed, "agrees": self.agrees, "note": self.note}
 
 
+@dataclass(frozen=True)
+class ActionResult:
+    """One action of a several-action incident (contract section 6)."""
+
+    action: str
+    decision: str
+    primary: str | None
+    codes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "decision": self.decision,
+            "primary": self.primary,
+            "findings": list(self.codes),
+        }
+
+
 @dataclass
 class Diagnosis:
     request: dict[str, Any]
@@ -125,6 +143,8 @@ class Diagnosis:
     path: list[PathStep] = field(default_factory=list)
     agreement: Agreement | None = None
     evaluator_message: str = ""
+    # One entry per action when the incident names several (contract section 6).
+    actions: list[ActionResult] = field(default_factory=list)
 
     @property
     def headline(self) -> str:
@@ -149,6 +169,8 @@ class Diagnosis:
         }
         # Extensions (the contract allows new fields): the observed error's agreement with the
         # primary finding, and the evaluation path the renderers draw.
+        if self.actions:
+            out["actions"] = [a.to_dict() for a in self.actions]
         if self.agreement is not None:
             out["observed_error"] = self.agreement.to_dict()
         out["path"] = [

@@ -106,12 +106,17 @@ class InvestigationRequest:
     grant_tokens: int = 0
     key_account: str | None = None
     ciphertext: dict[str, Any] | None = None
+    # Contract 6: every action of the incident, `action` first; empty means just `action`.
+    actions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         parse_principal(self.principal)
         parse_key(self.key)
-        if not re.match(r"^[a-z0-9-]+:[A-Za-z0-9*]+$", self.action):
-            raise UsageError(f"action must look like kms:Decrypt, got {self.action!r}")
+        for action in (self.action, *self.actions):
+            if not re.match(r"^[a-z0-9-]+:[A-Za-z0-9*]+$", action):
+                raise UsageError(f"action must look like kms:Decrypt, got {action!r}")
+        if self.actions and self.actions[0] != self.action:
+            raise UsageError("actions must start with action (the first --action)")
         if self.key_account is not None and not ACCOUNT_RE.match(self.key_account):
             raise UsageError(f"key_account must be a 12-digit account id, got {self.key_account!r}")
         if self.grant_tokens < 0:
@@ -134,6 +139,8 @@ class InvestigationRequest:
             "key": self.key,
             "region": region,
         }
+        if len(self.actions) > 1:
+            out["actions"] = list(self.actions)
         if self.encryption_context:
             out["encryption_context"] = dict(self.encryption_context)
         if self.context:

