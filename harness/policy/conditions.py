@@ -273,6 +273,12 @@ class Condition:
                 return False
             return self.negated
         preds = self._policy_preds(ctx)
+        if not preds and self.preds is None:
+            # Every value names a variable the request cannot supply: "any attempt to match it
+            # fails and causes the statement to be invalid" (reference_policies_variables.html,
+            # principal key values), so the statement applies neither as an Allow nor as a
+            # Deny, even under a negated operator.
+            return False
         if self.qualifier == "forallvalues":
             if self.negated:
                 return all(not any(p(v) for p in preds) for v in actual)

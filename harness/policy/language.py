@@ -99,7 +99,7 @@ class Statement:
         if self.resource_vars:
             hit = False
             for pat in self.resources.patterns:
-                resolved = substitute(pat, req.ctx) if "${" in pat else pat
+                resolved = resolve_resource(pat, req.ctx) if "${" in pat else pat
                 if resolved is not None and PatternSet(
                     [resolved], ignore_case=False, arn=True
                 ).match(req.resource):
@@ -223,6 +223,17 @@ class Statement:
         ok = ok and all(c["matched"] for c in conds)
         out["matched"] = ok
         return out
+
+
+def resolve_resource(pattern: str, ctx: Context) -> str | None:
+    """A Resource value with its policy variables replaced, only after the fifth colon: "You
+    can't use a variable to replace parts of the ARN before the fifth colon, such as the service
+    or account" (reference_policies_variables.html), so a variable there stays literal text."""
+    parts = pattern.split(":", 5)
+    if len(parts) < 6:
+        return substitute(pattern, ctx)
+    tail = substitute(parts[5], ctx) if "${" in parts[5] else parts[5]
+    return None if tail is None else ":".join(parts[:5]) + ":" + tail
 
 
 def _match_one(ptype: str, value: str, caller: P.Caller, negated: bool) -> tuple[str, str]:

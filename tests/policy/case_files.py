@@ -25,6 +25,7 @@ class Case:
     expect: dict[str, Any]
     unconfirmed: bool
     catalog: str | None
+    quote: str | None = None
 
 
 def _merge(defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +70,7 @@ def load_cases() -> tuple[Case, ...]:
                     expect=raw["expect"],
                     unconfirmed=bool(raw.get("unconfirmed", False)),
                     catalog=raw.get("catalog"),
+                    quote=raw.get("quote"),
                 )
             )
     return tuple(out)
