@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from harness.cli.options import endpoint_url_option
 from harness.errors import EndpointError, UsageError
 from harness.paths import state_dir
 
@@ -196,10 +197,8 @@ def _terminate(pid: int) -> None:
 
 
 @lab.command()
-@click.option(
-    "--endpoint",
-    default=None,
-    help="a lab endpoint to ask (default: the one `up --detach` started)",
+@endpoint_url_option(
+    "a lab endpoint to ask (else the one `up --detach` started)", alias=True, dest="endpoint"
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -238,7 +237,7 @@ def down() -> None:
 
 
 @lab.command()
-@click.option("--endpoint", default=None, help="lab endpoint (default: the running detached lab)")
+@endpoint_url_option("lab endpoint (else the running detached lab)", alias=True, dest="endpoint")
 def reset(endpoint: str | None) -> None:
     """Clear all lab state (upstream, keys, issued credentials, controls, CloudTrail)."""
     from harness.lab import LabClient
@@ -256,7 +255,7 @@ def _endpoint(endpoint: str | None) -> str:
         if env:
             return env
         raise EndpointError(
-            "no lab is running (start one with `kmslab lab up --detach`, or pass --endpoint)"
+            "no lab is running (start one with `kmslab lab up --detach`, or pass --endpoint-url)"
         )
     return str(info["endpoint"])
 
@@ -267,7 +266,7 @@ def controls() -> None:
 
 
 @controls.command("show")
-@click.option("--endpoint", default=None)
+@endpoint_url_option("lab endpoint (else the running detached lab)", alias=True, dest="endpoint")
 def controls_show(endpoint: str | None) -> None:
     """Print the controls in force as JSON."""
     from harness.lab import LabClient
@@ -280,9 +279,9 @@ def controls_show(endpoint: str | None) -> None:
     "--file", "path", required=True, type=click.Path(dir_okay=False), help="JSON controls (merged)"
 )
 @click.option("--replace", is_flag=True, help="replace all controls instead of merging")
-@click.option("--endpoint", default=None)
+@endpoint_url_option("lab endpoint (else the running detached lab)", alias=True, dest="endpoint")
 def controls_set(path: str, replace: bool, endpoint: str | None) -> None:
-    """Merge controls from a JSON file (see harness/lab/controls.py for the shape)."""
+    """Merge controls from a JSON file (`kmslab lab controls show` prints the shape)."""
     from harness.lab import LabClient
     from harness.lab.controls import validate
 

@@ -23,12 +23,15 @@ class PrimaryNameOption(click.Option):
             self.opts = aliases
 
 
-def endpoint_url_option(help: str, *, alias: bool = False) -> Callable[[F], F]:
-    """`--endpoint-url URL`, defaulting to AWS_ENDPOINT_URL as in the AWS CLI."""
+def endpoint_url_option(
+    help: str, *, alias: bool = False, dest: str = "endpoint_url"
+) -> Callable[[F], F]:
+    """`--endpoint-url URL`, defaulting to AWS_ENDPOINT_URL as in the AWS CLI; `alias` keeps
+    the older `--endpoint` working (not shown in help)."""
     names = ["--endpoint-url", "--endpoint"] if alias else ["--endpoint-url"]
     return click.option(
         *names,
-        "endpoint_url",
+        dest,
         cls=PrimaryNameOption,
         envvar="AWS_ENDPOINT_URL",
         metavar="URL",

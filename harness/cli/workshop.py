@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from harness.cli.options import endpoint_url_option
 from harness.errors import UsageError
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
@@ -139,7 +140,7 @@ def start(
 @workshop.command()
 @participant_option
 @exercise_option
-@click.option("--endpoint-url", default=None)
+@endpoint_url_option("the room's lab (else the one your exercise started on)")
 @FORMAT
 @click.pass_context
 def reset(
