@@ -1,4 +1,4 @@
-"""`kmslab scenarios list|from-bundle|tfvars`: the catalog and customer incidents as scenarios."""
+"""`kmslab scenarios list|from-bundle|new|validate`: the catalog, customer incidents, authoring."""
 
 from __future__ import annotations
 
@@ -82,3 +82,62 @@ def from_bundle(bundle: Path, out: Path | None, scenario_id: str | None) -> None
         click.echo(f"wrote {out}", err=True)
         for item in scenario.get("not_rebuilt", []):
             click.echo(f"not rebuilt: {item['what']}: {item['reason']}", err=True)
+
+
+@scenarios.command("new")
+@click.argument("scenario_id", metavar="ID")
+@click.option("--like", "like", required=True, help="an existing scenario id or file to start from")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="where to write (default: next to --like in the catalog, as ID.yaml)",
+)
+def new(scenario_id: str, like: str, out: Path | None) -> None:
+    """Scaffold scenario ID from an existing one (then edit it and run `scenarios validate`)."""
+    import yaml
+
+    from harness.scenarios.authoring import scaffold
+    from harness.scenarios.catalog import find, load_catalog
+
+    model = find(like)
+    data = scaffold(scenario_id, model)
+    if out is None:
+        if any(s.id == scenario_id for s in load_catalog()):
+            raise UsageError(f"scenario id {scenario_id!r} is already in the catalog")
+        assert model.path is not None
+        out = model.path.with_name(f"{scenario_id}.yaml")
+    if out.exists():
+        raise UsageError(f"{out} already exists; not overwritten")
+    try:
+        out.write_text(yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True))
+    except OSError as exc:
+        raise UsageError(f"cannot write {out} ({exc.strerror})") from exc
+    click.echo(
+        f"wrote {out} (from {model.id}); edit the TODOs, then: kmslab scenarios validate {out}"
+    )
+
+
+@scenarios.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--no-build",
+    is_flag=True,
+    help="skip the dry build (schema, references and Terraform generation only)",
+)
+def validate(files: tuple[Path, ...], no_build: bool) -> None:
+    """Check scenario files: YAML, schema, references, Terraform generation and a dry build
+    on a throwaway embedded lab; every problem with its line number (exit 2 if any)."""
+    from harness.scenarios.authoring import validate_file
+
+    bad = 0
+    for path in files:
+        problems = validate_file(path, build=not no_build)
+        for problem in problems:
+            click.echo(problem.render(str(path)), err=True)
+        if problems:
+            bad += 1
+        else:
+            checks = "schema, references, terraform" + ("" if no_build else ", build")
+            click.echo(f"{path}: ok ({checks})")
+    if bad:
+        raise UsageError(f"{bad} of {len(files)} scenario file(s) have problems")
