@@ -175,7 +175,7 @@ def test_the_guides_worked_example_validates_and_is_the_sample_projects_scenario
     text = guide.split("## A worked example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "reporting-role-missing.yaml"
     path.write_text(text)
-    code, out, err = validate(capsys, "--no-build", str(path))
+    code, _, err = validate(capsys, "--no-build", str(path))
     assert code == 0, err
     sample = root / "examples" / "kms-checks" / "scenarios" / "reporting-role-missing.yaml"
     assert yaml.safe_load(text) == yaml.safe_load(sample.read_text())
