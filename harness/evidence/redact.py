@@ -1,4 +1,5 @@
-"""`--redact`: pseudonymise account ids, ARNs' names and IAM/KMS/log names, consistently.
+"""`--redact`: pseudonymise account ids, ARNs' names, IAM/KMS/log names, key ids, session
+names, IAM unique ids and access key ids, consistently.
 
 The same real value always becomes the same pseudonym within a bundle, so the bundle still
 diagnoses the same way (a principal that matched the key policy still matches). Names are
@@ -27,6 +28,16 @@ _IAM_ARN = re.compile(
 _ALIAS = re.compile(r"(?<![A-Za-z0-9_/-])alias/(" + r"[A-Za-z0-9/_-]+" + r")")
 _LOG_GROUP = re.compile(r"(:log-group:)([A-Za-z0-9_./#-]+)")
 _TRAIL = re.compile(r"(:trail/)([A-Za-z0-9_.-]+)")
+# Key ids: a UUID, or mrk- and 32 hex digits for multi-Region keys (API_CreateKey.html).
+_KEY_ID = re.compile(
+    r"(?<![A-Za-z0-9-])(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"(?![A-Za-z0-9-])"
+)
+# IAM unique ids and access key ids by their documented prefixes (reference_identifiers.html).
+_UNIQUE_ID = re.compile(
+    r"(?<![A-Za-z0-9])(AROA|AIDA|AGPA|ANPA|ANVA|AIPA|ASIA|AKIA|ABIA|ACCA|APKA|ASCA)([A-Z0-9]{12,})"
+    r"(?![A-Za-z0-9])"
+)
 _ORG_IDS = re.compile(r"\b(o-[a-z0-9]{10,32}|ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})\b")
 
 # Fields whose whole value is a name of this kind.
@@ -75,6 +86,28 @@ class Pseudonyms:
             self._counts[kind] = self._counts.get(kind, 0) + 1
             self.names[real] = f"{kind}-{self._counts[kind]}"
         return self.names[real]
+
+    def key_id(self, real: str) -> str:
+        """A key id of the same shape; its last group ends in a letter so that no run of 12
+        digits in it can be taken for an account id."""
+        if real not in self.other:
+            n = len(self.other) + 1
+            if real.startswith("mrk-"):
+                self.other[real] = f"mrk-{n:031d}f"
+            else:
+                self.other[real] = f"00000000-0000-4000-8000-{n:011d}f"
+        return self.other[real]
+
+    def unique_id(self, prefix: str, real: str) -> str:
+        """Same prefix (it tells role from user from access key), letters after it."""
+        key = prefix + real
+        if key not in self.other:
+            n, letters = len(self.other) + 1, ""
+            while n:
+                n, digit = divmod(n - 1, 26)
+                letters = chr(ord("A") + digit) + letters
+            self.other[key] = f"{prefix}KMSLABREDACTED{letters:A>6}"
+        return self.other[key]
 
     def opaque(self, real: str, prefix: str) -> str:
         if real not in self.other:
@@ -129,8 +162,10 @@ def _redact(text: str, field: str | None, names: Pseudonyms) -> str:
     text = _TRAIL.sub(lambda m: m.group(1) + names.name(m.group(2), "trail"), text)
     text = _ORG_IDS.sub(lambda m: _org_id(m.group(1), names), text)
     text = _EMAIL.sub("redacted@example.invalid", text)
+    text = _KEY_ID.sub(lambda m: names.key_id(m.group(1)), text)
+    text = _UNIQUE_ID.sub(lambda m: names.unique_id(m.group(1), m.group(2)), text)
     text = _ACCOUNT.sub(lambda m: names.account(m.group(0)), text)
-    if field == "principalId" and ":" in text:
+    if ":" in text and re.fullmatch(r"A[A-Z]{3}[A-Z0-9]+:" + _NAME_CHARS, text):
         # AROA...:session — the session name after the colon.
         unique, _, session = text.partition(":")
         text = f"{unique}:{names.name(session, 'session')}"
