@@ -242,7 +242,12 @@ def solution(
 @FORMAT
 @click.pass_context
 def check(ctx: click.Context, participant: str | None, exercise_id: str | None, fmt: str) -> None:
-    """Make the application's call again and judge the fix (exit 0 whatever the verdict)."""
+    """Make the application's call again and judge the fix.
+
+    \b
+    Exit 0 when the fix is accepted (PASSED), 1 when the call still fails (NOT YET) or the fix
+    is rejected (REJECTED); `--format json` prints the verdict for tools.
+    """
     result = _room(ctx).check(participant or "", exercise_id)
     call = result["call"]
     if result["result"] == "passed":
@@ -254,6 +259,7 @@ def check(ctx: click.Context, participant: str | None, exercise_id: str | None, 
             f"  - [{r['code']}] {r['reason']}" for r in result["reasons"]
         )
     _emit(fmt, result, text)
+    ctx.exit(0 if result["result"] == "passed" else 1)
 
 
 @workshop.command()

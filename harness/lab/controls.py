@@ -15,7 +15,8 @@ The JSON shape (every field optional in a `set`, merged into the current control
   "key_states": {"arn:aws:kms:us-east-1:111111111111:key/...": "Creating"},
   "authorize_iam": true,
   "enforce_trust_policies": true,
-  "clock_offset_seconds": 0
+  "clock_offset_seconds": 0,
+  "accounts": {"700000010001": {"grant_quota": 2, "health_events": []}}
 }
 ```
 
@@ -42,6 +43,10 @@ The JSON shape (every field optional in a `set`, merged into the current control
 - `clock_offset_seconds`: seconds added to the lab's clock for credential lifetimes (issue
   time and expiry of STS credentials), so expiry is testable without waiting; signatures
   are still checked against the real clock, as clients sign with theirs.
+- `accounts`: per account id, its own `grant_propagation_seconds`, `grant_quota` and
+  `health_events` in place of the lab-wide ones (for a key: its owner's account; for Health:
+  the caller's), so a workshop can give one participant's accounts a control without reaching
+  the rest of the room. `null` for an account removes its overrides.
 """
 
 from __future__ import annotations
@@ -66,7 +71,10 @@ FIELDS = (
     "authorize_iam",
     "enforce_trust_policies",
     "clock_offset_seconds",
+    "accounts",
 )
+# The lab-wide controls an account may override for itself.
+ACCOUNT_FIELDS = ("grant_propagation_seconds", "grant_quota", "health_events")
 
 
 def defaults() -> dict[str, Any]:
@@ -80,6 +88,7 @@ def defaults() -> dict[str, Any]:
         "authorize_iam": True,
         "enforce_trust_policies": True,
         "clock_offset_seconds": 0,
+        "accounts": {},
     }
 
 
@@ -96,6 +105,20 @@ def validate(update: Any) -> dict[str, Any]:
     unknown = sorted(set(update) - set(FIELDS))
     if unknown:
         raise UsageError(f"controls: unknown field {unknown[0]!r} (known: {', '.join(FIELDS)})")
+    for account, override in (update.get("accounts") or {}).items():
+        if not (len(account) == 12 and account.isdigit()):
+            raise UsageError(f"controls: accounts key {account!r} is not a 12-digit account id")
+        if override is None:
+            continue
+        if not isinstance(override, dict):
+            raise UsageError(f"controls: accounts[{account}] must be an object or null")
+        extra = sorted(set(override) - set(ACCOUNT_FIELDS))
+        if extra:
+            raise UsageError(
+                f"controls: accounts[{account}] cannot set {extra[0]!r} "
+                f"(per account: {', '.join(ACCOUNT_FIELDS)})"
+            )
+        validate(override)
     if "grant_propagation_seconds" in update:
         _number("grant_propagation_seconds", update["grant_propagation_seconds"])
     if "grant_quota" in update:
@@ -108,7 +131,7 @@ def validate(update: Any) -> dict[str, Any]:
     for flag in ("authorize_iam", "enforce_trust_policies"):
         if flag in update and not isinstance(update[flag], bool):
             raise UsageError(f"controls: {flag} must be true or false")
-    for name in ("throttle", "custom_key_stores", "key_states"):
+    for name in ("throttle", "custom_key_stores", "key_states", "accounts"):
         if name in update and not isinstance(update[name], dict):
             raise UsageError(f"controls: {name} must be an object")
     for account, rate in (update.get("throttle") or {}).items():
@@ -159,11 +182,14 @@ class Controls:
         validate(update)
         with self._lock:
             for name, value in update.items():
-                if name in ("throttle", "key_states", "custom_key_stores"):
+                if name in ("throttle", "key_states", "custom_key_stores", "accounts"):
                     merged = dict(self._data[name])
                     for k, v in value.items():
                         if v is None:
                             merged.pop(k, None)
+                        elif name == "accounts":
+                            # One account's fields merge, so setting its quota keeps its events.
+                            merged[k] = {**merged.get(k, {}), **v}
                         else:
                             merged[k] = v
                     self._data[name] = merged
@@ -192,6 +218,17 @@ class Controls:
         """The lab's clock for credential lifetimes (real time plus `clock_offset_seconds`)."""
         offset = self._data["clock_offset_seconds"]
         return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset)
+    def _for(self, account: str | None, name: str) -> Any:
+        override = self._data["accounts"].get(account) if account else None
+        if isinstance(override, dict) and name in override:
+            return override[name]
+        return self._data[name]
+
+    def grant_propagation_for(self, account: str | None) -> float:
+        return float(self._for(account, "grant_propagation_seconds"))
+
+    def grant_quota_for(self, account: str | None) -> int:
+        return int(self._for(account, "grant_quota"))
 
     def flag(self, name: str) -> bool:
         return bool(self._data[name])
@@ -200,8 +237,8 @@ class Controls:
         state = self._data["key_states"].get(arn)
         return str(state) if state else None
 
-    def health_events(self) -> list[dict[str, Any]]:
-        return list(self._data["health_events"])
+    def health_events(self, account: str | None = None) -> list[dict[str, Any]]:
+        return list(self._for(account, "health_events"))
 
     def store_override(self, store_id: str, name: str) -> dict[str, Any] | None:
         """The connection state forced on a custom key store (by id or name), if any."""

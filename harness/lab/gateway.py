@@ -260,7 +260,7 @@ class Lab:
             result = self.trail.handle(principal, req.region, req.operation, req.params)
             return protocol.json_response(result, request_id=req.request_id)
         if service == "health":
-            result = self.health.handle(req.operation, req.params)
+            result = self.health.handle(req.operation, req.params, principal.account)
             if req.protocol == "cbor":
                 return protocol.cbor_response(result, request_id=req.request_id)
             return protocol.json_response(result, request_id=req.request_id)

@@ -20,9 +20,9 @@ class Health:
         self.controls = controls
         self.started = dt.datetime.now(dt.UTC)
 
-    def events(self) -> list[dict[str, Any]]:
+    def events(self, account: str | None = None) -> list[dict[str, Any]]:
         out = []
-        for index, event in enumerate(self.controls.health_events()):
+        for index, event in enumerate(self.controls.health_events(account)):
             start = event.get("startTime")
             out.append(
                 {
@@ -42,17 +42,19 @@ class Health:
             )
         return out
 
-    def handle(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    def handle(
+        self, operation: str, params: dict[str, Any], account: str | None = None
+    ) -> dict[str, Any]:
         if operation == "DescribeEvents":
             flt = params.get("filter") or {}
-            events = [e for e in self.events() if _matches(e, flt)]
+            events = [e for e in self.events(account) if _matches(e, flt)]
             return {
                 "events": [{k: v for k, v in e.items() if not k.startswith("_")} for e in events]
             }
         if operation == "DescribeEventDetails":
             wanted = set(params.get("eventArns") or [])
             ok = []
-            for e in self.events():
+            for e in self.events(account):
                 if e["arn"] in wanted:
                     ok.append(
                         {
@@ -73,7 +75,7 @@ class Health:
                         "code": e["eventTypeCode"],
                         "category": e["eventTypeCategory"],
                     }
-                    for e in self.events()
+                    for e in self.events(account)
                 ]
             }
         raise AwsError(

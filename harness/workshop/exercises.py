@@ -1,8 +1,8 @@
 """Exercises: catalog scenarios a participant can fix alone on a shared lab.
 
-A scenario is an exercise when it has hints, is not a healthy control, and its fix changes
-only the setup (a fix that changes the application's own call cannot be made with the
-AWS CLI or Terraform), and it needs no lab-wide control that would reach other participants.
+Every failure scenario with hints is an exercise. A fix that changes the application's call
+is made in the exercise's application configuration (`app_config`); the lab controls a
+scenario needs are scoped to the participant's accounts (`room.scoped_controls`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from pathlib import Path
 from harness.errors import UsageError
 from harness.scenarios.catalog import load_catalog
 from harness.scenarios.model import Scenario
-
-# Lab controls that are not per key or per account: setting them changes everyone's lab.
-LAB_WIDE_CONTROLS = ("grant_propagation_seconds", "grant_quota", "health_events")
 
 
 @dataclass(frozen=True)
@@ -45,7 +42,22 @@ class Exercise:
             "runbook_step": self.scenario.runbook_step,
             "hints": len(self.hints),
             "expected_error": (self.scenario.expected_error or {}).get("code"),
+            "fixed_in": self.fixed_in,
         }
+
+    @property
+    def fixed_in(self) -> list[str]:
+        """Where the fix is made: "setup" (the accounts), "app" (app.yaml), "aws" (wait)."""
+        fix = self.scenario.fix
+        setup = fix.get("setup") or {}
+        where = []
+        if setup and set(setup) != {"controls"}:
+            where.append("setup")
+        if fix.get("call"):
+            where.append("app")
+        if setup and set(setup) == {"controls"} and not fix.get("call"):
+            where.append("aws")
+        return where
 
 
 def unsuitable(scenario: Scenario) -> str | None:
@@ -54,15 +66,8 @@ def unsuitable(scenario: Scenario) -> str | None:
         return "a healthy control has nothing to fix"
     if not scenario.raw.get("hints"):
         return "no hints"
-    if scenario.fix.get("call"):
-        return "the fix changes the application's call, not the setup"
     if scenario.lab_gap:
         return f"the lab cannot build it yet ({scenario.lab_gap})"
-    shared = [c for c in LAB_WIDE_CONTROLS if c in scenario.setup.get("controls", {})]
-    fix_controls = (scenario.fix.get("setup") or {}).get("controls") or {}
-    shared += [c for c in LAB_WIDE_CONTROLS if c in fix_controls and c not in shared]
-    if shared:
-        return f"needs lab-wide controls ({', '.join(shared)}) that would reach every participant"
     return None
 
 

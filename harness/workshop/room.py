@@ -11,6 +11,8 @@ import base64
 import contextlib
 import dataclasses
 import datetime as dt
+import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,12 +22,13 @@ import botocore.exceptions
 
 from harness.aws import endpoint_errors
 from harness.errors import KmslabError, UsageError
+from harness.lab.controls import ACCOUNT_FIELDS
 from harness.paths import state_dir
-from harness.scenarios.call import Outcome, issue_credentials, make_call
+from harness.scenarios.call import Outcome, credentials_of, issue_credentials, make_call
 from harness.scenarios.model import Scenario
-from harness.scenarios.native import NativeProvisioner, lab_targets
+from harness.scenarios.native import NativeProvisioner, controls_update, lab_targets
 from harness.scenarios.refs import Resolved, substitute
-from harness.workshop import access
+from harness.workshop import access, app_config
 from harness.workshop.exercises import Exercise, find_exercise
 from harness.workshop.legitimacy import Rejection, analyse
 from harness.workshop.spaces import OUTSIDER_ACCOUNT, map_scenario
@@ -34,6 +37,8 @@ from harness.workshop.views import actual_view, intended_view
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 MAX_SPACE_PROBES = 1000
+# How long after `start` AWS "resolves" an exercise's service event (a fix only AWS can make).
+AWS_EVENT_SECONDS = float(os.environ.get("KMSLAB_WORKSHOP_AWS_EVENT_SECONDS", "300"))
 PARTICIPANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@=,+-]{0,31}$")
 
 
@@ -129,8 +134,12 @@ class Room:
         store: WorkshopStore | None = None,
         catalog_root: Path | None = None,
         workdir: Path | None = None,
+        aws_event_seconds: float | None = None,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
+        self.aws_event_seconds = (
+            AWS_EVENT_SECONDS if aws_event_seconds is None else aws_event_seconds
+        )
         self.store = store or WorkshopStore()
         self.catalog_root = catalog_root
         self.workdir = workdir or state_dir() / "workshop" / "participants"
@@ -148,13 +157,16 @@ class Room:
         live = access.with_workshop_access(mapped, list(accounts.values()))
         return live, live.fixed(), accounts
 
-    def provisioner(self, endpoint: str) -> NativeProvisioner:
+    def provisioner(
+        self, endpoint: str, accounts: dict[str, str] | None = None
+    ) -> NativeProvisioner:
         provisioner = NativeProvisioner(lab_targets(endpoint))
+        space = sorted(set((accounts or {}).values()))
 
         def set_controls(update: dict[str, Any]) -> None:
             from harness.lab import LabClient
 
-            LabClient(endpoint).set_controls(update)
+            LabClient(endpoint).set_controls(scoped_controls(update, space))
 
         provisioner.on_controls = set_controls
         return provisioner
@@ -229,7 +241,7 @@ class Room:
         accounts: dict[str, str],
         space: int,
     ) -> dict[str, Any]:
-        provisioner = self.provisioner(self.endpoint)
+        provisioner = self.provisioner(self.endpoint, accounts)
         region = live.setup["region"]
         for account_id in accounts.values():
             access.create_roles(provisioner.client("iam", account_id, region), account_id)
@@ -237,6 +249,14 @@ class Room:
         caller = issue_credentials(provisioner, live.call, live.setup, resolved)
         outcome = make_call(caller, live.call, resolved)
         files = self._ciphertext_files(participant, exercise.id, resolved)
+        folder = self.workdir / participant / exercise.id
+        app_path = folder / app_config.FILE_NAME
+        app_config.write(
+            app_path,
+            app_config.from_call(live.call, resolved, {k: v.name for k, v in files.items()}),
+            live.call["operation"],
+        )
+        grant_log = self._grant_log(folder, resolved)
         credentials: dict[str, dict[str, dict[str, str]]] = {"investigator": {}, "fixer": {}}
         for name, account_id in accounts.items():
             sts = provisioner.client("sts", account_id, region)
@@ -272,11 +292,31 @@ class Room:
                 else cli_error(live.call["operation"], outcome.code, outcome.message),
             },
             "files": {k: str(v) for k, v in files.items()},
+            "app_config": str(app_path),
+            "grant_log": str(grant_log) if grant_log else None,
+            "aws_resolves_at": (
+                (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.aws_event_seconds)).timestamp()
+                if aws_side_fix(exercise.scenario)
+                else None
+            ),
             "credentials": credentials,
             "resolved": resolved_to_dict(resolved),
             "checks": [],
             "result": "started",
         }
+
+    def _grant_log(self, folder: Path, resolved: Resolved) -> Path | None:
+        """What the deployment that created the grants logged: CreateGrant's output per grant
+        (the only place a grant token ever appears, API_CreateGrant.html)."""
+        if not resolved.grant:
+            return None
+        path = folder / "create-grant-output.json"
+        log = [
+            {"grant": name, "GrantId": g.get("id"), "GrantToken": g.get("token")}
+            for name, g in sorted(resolved.grant.items())
+        ]
+        path.write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
+        return path
 
     def _ciphertext_files(
         self, participant: str, exercise_id: str, resolved: Resolved
@@ -322,7 +362,40 @@ class Room:
             )
         live, intended, _ = self.scenarios(exercise, int(record["space"]))
         resolved = resolved_from_dict(record["resolved"])
-        return solution_of(exercise, live, intended, resolved)
+        out = solution_of(exercise, live, intended, resolved)
+        before, after = self._app_configs(record, live, intended, resolved)
+        out["app_config"] = record.get("app_config")
+        out["app_changes"] = {k: v for k, v in after.items() if before.get(k) != v}
+        out["aws_side"] = record.get("aws_resolves_at") is not None
+        return out
+
+    def _app_configs(
+        self, record: dict[str, Any], live: Scenario, intended: Scenario, resolved: Resolved
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The application configuration the exercise started with, and the fixed one."""
+        files = {k: Path(v).name for k, v in record.get("files", {}).items()}
+        return (
+            app_config.from_call(live.call, resolved, files),
+            app_config.from_call(intended.call, resolved, files),
+        )
+
+    def play_solution(self, participant: str, exercise_id: str | None = None) -> None:
+        """Make the exercise's intended fix (setup as the operator, app.yaml as written by the
+        solution): what the facilitator demonstrates, and what the tests play."""
+        participant = check_participant(participant)
+        record = self.record(participant, exercise_id)
+        exercise = self.exercise(record["exercise"])
+        live, intended, accounts = self.scenarios(exercise, int(record["space"]))
+        resolved = resolved_from_dict(record["resolved"])
+        with lab_errors(f"workshop solution at {record['endpoint']}"):
+            provisioner = self.provisioner(record["endpoint"], accounts)
+            if "setup" in exercise.fixed_in:
+                setup = {k: v for k, v in intended.setup.items() if k != "controls"}
+                provisioner.apply(
+                    live.setup, {**setup, "controls": live.setup["controls"]}, resolved
+                )
+        _, fixed = self._app_configs(record, live, intended, resolved)
+        app_config.write(Path(record["app_config"]), fixed, live.call["operation"])
 
     # -- check ------------------------------------------------------------------------------
 
@@ -334,11 +407,21 @@ class Room:
         live, intended, accounts = self.scenarios(exercise, int(record["space"]))
         resolved = resolved_from_dict(record["resolved"])
         endpoint = record["endpoint"]
-        provisioner = self.provisioner(endpoint)
+        provisioner = self.provisioner(endpoint, accounts)
+        app_path = Path(
+            record.get("app_config") or self.workdir / participant / exercise.id / "app.yaml"
+        )
+        call, headers, blobs = app_config.as_call(
+            app_config.read(app_path), live.call, app_path.parent
+        )
+        # The call's own grant and ciphertext names must not stand for the real ones.
+        as_app = dataclasses.replace(resolved, grant={}, ciphertext=blobs or resolved.ciphertext)
         reasons: list[Rejection] = []
         with lab_errors(f"workshop check at {endpoint}"):
+            self._aws_resolves(record, live, intended, resolved, provisioner)
             try:
-                caller = issue_credentials(provisioner, live.call, live.setup, resolved)
+                caller = credentials_of(provisioner, call, live.setup, as_app, headers)
+                as_app.caller = resolved.caller = {"arn": caller.arn}
             except botocore.exceptions.ClientError as exc:
                 # The fix deleted or broke the application's principal: the call cannot happen.
                 error = exc.response.get("Error", {})
@@ -348,7 +431,7 @@ class Room:
                     message=f"the application's principal cannot get credentials: {error.get('Message')}",
                 )
             else:
-                outcome = make_call(caller, live.call, resolved)
+                outcome = make_call(caller, call, as_app)
             if outcome.ok:
                 try:
                     actual = actual_view(intended, provisioner, resolved)
@@ -389,6 +472,25 @@ class Room:
             stored.setdefault("checks", []).append(entry)
             stored["result"] = result
         return {"exercise": record["exercise"], "participant": participant, **entry}
+
+    def _aws_resolves(
+        self,
+        record: dict[str, Any],
+        live: Scenario,
+        intended: Scenario,
+        resolved: Resolved,
+        provisioner: NativeProvisioner,
+    ) -> None:
+        """An exercise whose fix only AWS makes (a service event) ends when its time is up."""
+        due = record.get("aws_resolves_at")
+        if due is None or dt.datetime.now(dt.UTC).timestamp() < float(due):
+            return
+        update = controls_update(
+            provisioner.controls(live.setup, resolved),
+            provisioner.controls(intended.setup, resolved),
+        )
+        if update and provisioner.on_controls is not None:
+            provisioner.on_controls(update)
 
     # -- Terraform --------------------------------------------------------------------------
 
@@ -449,6 +551,24 @@ class Room:
                     }
                 )
         return rows
+
+
+def aws_side_fix(scenario: Scenario) -> bool:
+    """True when the fix is only lab controls and no call change: AWS's to make, not yours."""
+    fix = scenario.fix
+    setup = fix.get("setup") or {}
+    return bool(setup) and set(setup) == {"controls"} and not fix.get("call")
+
+
+def scoped_controls(update: dict[str, Any], accounts: list[str]) -> dict[str, Any]:
+    """A controls update whose lab-wide fields reach only `accounts` (the participant's)."""
+    if not accounts:
+        return update
+    out = {k: v for k, v in update.items() if k not in ACCOUNT_FIELDS}
+    mine = {k: v for k, v in update.items() if k in ACCOUNT_FIELDS}
+    if mine:
+        out["accounts"] = {account: dict(mine) for account in accounts}
+    return out
 
 
 def solution_of(

@@ -71,11 +71,6 @@ def test_the_exercises_of_a_catalog() -> None:
     [
         ({"control": True, "expected": {"error": None, "finding": "NO_FAULT_FOUND"}}, "control"),
         ({"hints": []}, "no hints"),
-        (
-            {"fix": {"summary": "x", "call": {"encryption_context": {"a": "b"}}}},
-            "application's call",
-        ),
-        ({"setup": {"controls": {"grant_propagation_seconds": 300}}}, "lab-wide controls"),
     ],
 )
 def test_scenarios_that_are_not_exercises(change: dict, reason: str) -> None:  # type: ignore[type-arg]

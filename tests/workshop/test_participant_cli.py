@@ -102,7 +102,7 @@ def test_scripted_participant_three_exercises(shell: Shell, tmp_path: Path) -> N
         )
     )
     checked = shell.kmslab("check", participant=who)
-    assert checked.returncode == 0, checked.stderr
+    assert checked.returncode == 1, checked.stderr  # rejected: a script sees a failure
     assert checked.stdout.startswith("REJECTED")
     assert "[KEY_POLICY_OPEN_TO_EVERYONE]" in checked.stdout
     assert "statement 'LetItWork'" in checked.stdout
@@ -210,9 +210,10 @@ def test_two_participants_on_the_same_exercise_are_isolated(shell: Shell) -> Non
 
     # Dave fixes his own; Erin's exercise is untouched.
     ok_json(shell.aws(settings["dave"][1], "kms", "enable-key", "--key-id", dave_key["Arn"]))
-    assert shell.kmslab("check", participant="dave").stdout.startswith("PASSED")
+    dave = shell.kmslab("check", "--format", "json", participant="dave")
+    assert dave.returncode == 0 and json.loads(dave.stdout)["result"] == "passed", dave.stdout
     erin = shell.kmslab("check", participant="erin")
-    assert erin.stdout.startswith("NOT YET"), erin.stdout
+    assert erin.returncode == 1 and erin.stdout.startswith("NOT YET"), erin.stdout
     assert "DisabledException" in erin.stdout
     assert key_of("erin")["KeyState"] == "Disabled"
 

@@ -81,10 +81,9 @@ def op_CreateGrant(svc: KmsService, call: KmsCall) -> dict[str, Any]:
                     and grant.retiring == retiring
                 ):
                     return {"GrantToken": grant.token, "GrantId": grant.grant_id}
-        if len(key.grants) >= svc.controls.grant_quota:
-            raise AwsError(
-                "LimitExceededException", QUOTA_MESSAGE.format(quota=svc.controls.grant_quota)
-            )
+        quota = svc.controls.grant_quota_for(key.account)
+        if len(key.grants) >= quota:
+            raise AwsError("LimitExceededException", QUOTA_MESSAGE.format(quota=quota))
         grant_id = secrets.token_hex(32)
         grant = Grant(
             grant_id=grant_id,

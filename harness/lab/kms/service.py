@@ -239,7 +239,7 @@ class KmsService:
 
     def effective_grants(self, key: Key, tokens: list[str]) -> list[Grant]:
         """Grants that count for this request: propagated, or named by a token passed."""
-        delay = self.controls.grant_propagation_seconds
+        delay = self.controls.grant_propagation_for(key.account)
         cutoff = now() - dt.timedelta(seconds=delay)
         with self.store.lock:
             token_ids = {
