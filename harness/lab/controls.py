@@ -218,6 +218,7 @@ class Controls:
         """The lab's clock for credential lifetimes (real time plus `clock_offset_seconds`)."""
         offset = self._data["clock_offset_seconds"]
         return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset)
+
     def _for(self, account: str | None, name: str) -> Any:
         override = self._data["accounts"].get(account) if account else None
         if isinstance(override, dict) and name in override:
