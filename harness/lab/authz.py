@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
+from harness.lab import validate
 from harness.lab.decisions import DecisionLog
 from harness.lab.errors import AwsError
 from harness.lab.identity import Principal
@@ -177,6 +178,10 @@ class Authorizer:
         if rcps and key.manager == "CUSTOMER":
             doc["rcps"] = rcps
         grants = lab.kms.effective_grants(key, list(ctx.get("_grant_tokens") or []))
+        # A grant stored with a shape the evaluator cannot read (from an older lab or a state
+        # file) must not turn every caller's decision on this key into an error: it is left
+        # out, so it grants nothing, which is the safe reading of a constraint not understood.
+        grants = [g for g in grants if validate.grant_constraints_ok(g.constraints)]
         if grants:
             doc["grants"] = [g.describe() | {"CreationDate": g.created.isoformat()} for g in grants]
         doc["key_metadata"] = {

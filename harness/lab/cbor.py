@@ -49,9 +49,11 @@ def dumps(value: Any) -> bytes:
 
 
 class _Reader:
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, max_depth: int) -> None:
         self.data = data
         self.pos = 0
+        self.depth = 0
+        self.max_depth = max_depth
 
     def take(self, n: int) -> bytes:
         if self.pos + n > len(self.data):
@@ -71,6 +73,16 @@ class _Reader:
         return int.from_bytes(self.take(size), "big")
 
     def item(self) -> Any:
+        # Nesting is bounded so a hostile body cannot recurse the decoder into a RecursionError.
+        self.depth += 1
+        if self.depth > self.max_depth:
+            raise ValueError(f"CBOR nests deeper than {self.max_depth} levels")
+        try:
+            return self._item()
+        finally:
+            self.depth -= 1
+
+    def _item(self) -> Any:
         first = self.take(1)[0]
         major, info = first >> 5, first & 31
         if major == 7:
@@ -151,7 +163,7 @@ def _half(raw: bytes) -> float:
     return sign * (1 + frac / 1024) * 2.0 ** (exp - 15)
 
 
-def loads(data: bytes) -> Any:
-    reader = _Reader(data)
+def loads(data: bytes, max_depth: int = 64) -> Any:
+    reader = _Reader(data, max_depth)
     value = reader.item()
     return value

@@ -327,7 +327,9 @@ class CloudTrail:
                 }
         trail = self._trail(
             account,
-            params.get("Name") or params.get("TrailName") or params.get("ResourceIdList", [""])[0],
+            params.get("Name")
+            or params.get("TrailName")
+            or (params.get("ResourceIdList") or [""])[0],
         )
         if operation == "GetTrail":
             return {"Trail": trail.describe()}

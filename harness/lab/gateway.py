@@ -100,6 +100,8 @@ class Lab:
         self.endpoint = ""
         self.accounts_seen: set[str] = set()
         self.regions_seen: set[str] = set()
+        # Named JSON values any component keeps in the saved lab state (harness/lab/state.py).
+        self.sections: dict[str, Any] = {}
 
     def reset(self) -> dict[str, Any]:
         upstream_cleared = self.upstream.reset()
@@ -116,6 +118,7 @@ class Lab:
         self.authz.reset()
         self.accounts_seen.clear()
         self.regions_seen.clear()
+        self.sections.clear()
         return {"reset": True, "upstream_reset": upstream_cleared}
 
     # WSGI --------------------------------------------------------------------------------------
@@ -166,6 +169,10 @@ class Lab:
                 }
             elif route == "reset" and http.method == "POST":
                 body = self.reset()
+            elif route == "state" or route.startswith("state/"):
+                from harness.lab.state_routes import state_route
+
+                return state_route(self, http, route)
             elif route == "controls" and http.method == "GET":
                 body = self.controls.snapshot()
             elif route == "controls" and http.method in ("POST", "PUT"):
@@ -192,6 +199,7 @@ class Lab:
 
     def aws(self, http: Request) -> Response:
         try:
+            validate.envelope(http)
             req = protocol.parse(http)
         except AwsError as err:
             scope = protocol.credential_scope(http)
@@ -230,8 +238,7 @@ class Lab:
 
     def dispatch(self, req: protocol.AwsRequest, principal: Principal) -> Response:
         service = req.service
-        if service in ("kms", "organizations", "cloudtrail") and req.protocol == "json":
-            validate.check(service, req.operation, req.params)
+        validate.request(req)
         self.accounts_seen.add(principal.account)
         self.regions_seen.add(req.region)
         if service == "kms":
@@ -452,6 +459,9 @@ class Lab:
         status, resp_headers, body = self.upstream.send(
             req.http.method, path, out_headers, req.body
         )
+        refusal = validate.upstream_refusal(req, status, body)
+        if refusal is not None:
+            raise refusal
         if status < 300:
             self.after_forward(req, principal, body)
             if doomed is not None:

@@ -432,7 +432,7 @@ class NativeProvisioner:
                 return str(existing["CustomKeyStoreId"])
         created = kms.create_custom_key_store(
             CustomKeyStoreName=name,
-            CloudHsmClusterId="cluster-kmslab12345",
+            CloudHsmClusterId="cluster-kmslabxyzab",
             TrustAnchorCertificate="kmslab-trust-anchor",
             KeyStorePassword="kmslab-password",
         )

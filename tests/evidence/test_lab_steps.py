@@ -225,7 +225,7 @@ def test_step7_grants_rotation_and_a_disconnected_key_store(
     _, principal = app_with(lab, ["kms:Decrypt"])
     kms = lab.client("kms")
     store = kms.create_custom_key_store(
-        CustomKeyStoreName="hsm", CloudHsmClusterId="cluster-1234567890a",
+        CustomKeyStoreName="hsm", CloudHsmClusterId="cluster-234567abcde",
         TrustAnchorCertificate="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
         KeyStorePassword="kmsuser-password",
     )["CustomKeyStoreId"]  # fmt: skip

@@ -51,7 +51,7 @@ def test_custom_key_store_disconnected_makes_keys_unavailable(lab: Lab) -> None:
     kms = lab.client("kms")
     store = kms.create_custom_key_store(
         CustomKeyStoreName="hsm",
-        CloudHsmClusterId="cluster-1234567890a",
+        CloudHsmClusterId="cluster-234567abcde",
         TrustAnchorCertificate="cert",
         KeyStorePassword="secret-pw",
     )["CustomKeyStoreId"]
