@@ -74,14 +74,25 @@ def lab() -> None:
     "kept in a 0600 file)",
 )
 @click.option("--secret-quiet", is_flag=True, hidden=True)
-def up(upstream: str, port: int, detach: bool, room: bool, secret_quiet: bool) -> None:
+@click.option(
+    "--state",
+    "state_file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="lab state file: loaded at start if it exists, written when the lab stops",
+)
+def up(
+    upstream: str, port: int, detach: bool, room: bool, secret_quiet: bool, state_file: str | None
+) -> None:
     """Start the lab endpoint."""
+    if state_file is not None:
+        state_file = os.path.abspath(state_file)
     if detach:
-        _up_detached(upstream, port, room)
+        _up_detached(upstream, port, room, state_file)
         return
     from harness.lab import LabServer
 
-    server = LabServer(upstream=upstream, port=port, room=room)
+    server = LabServer(upstream=upstream, port=port, room=room, state_file=state_file)
     server.start()
     if server.room_secret is not None and not secret_quiet:
         _print_room_secret(server.room_secret, str(server.room_secret_file))
@@ -111,7 +122,9 @@ def _print_room_secret(secret: str, path: str) -> None:
     )
 
 
-def _up_detached(upstream: str, port: int, room: bool = False) -> None:
+def _up_detached(
+    upstream: str, port: int, room: bool = False, state_file: str | None = None
+) -> None:
     from harness.lab import LabClient
 
     existing = read_pid()
@@ -124,6 +137,12 @@ def _up_detached(upstream: str, port: int, room: bool = False) -> None:
     log = log_file().open("w")
     # The child never prints a room secret: its output goes to the log file.
     extra = ["--room", "--secret-quiet"] if room else []
+    if state_file is not None:
+        from harness.lab import state
+
+        if os.path.exists(state_file):
+            state.read(state_file)  # bad input is refused here, with one line, not in the log
+        extra += ["--state", state_file]
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -208,6 +227,16 @@ def status(endpoint: str | None, fmt: str) -> None:
     from harness.lab import LabClient
 
     info = read_pid()
+    if info is not None and not alive(info["pid"]):
+        # The lab crashed or was killed: say so once and forget the pid, so the next `up`
+        # and `status` do not trust it.
+        pid_file().unlink(missing_ok=True)
+        if endpoint is None:
+            raise EndpointError(
+                f"no lab is running: pid {info['pid']} ({info.get('endpoint')}) is gone; "
+                "removed its stale pid file (start one with `kmslab lab up --detach`)"
+            )
+        info = None
     if endpoint is None:
         if info is None:
             raise EndpointError("no lab is running (start one with `kmslab lab up --detach`)")
@@ -234,6 +263,19 @@ def down() -> None:
         _terminate(pid)
     pid_file().unlink(missing_ok=True)
     click.echo(f"lab: stopped (pid {pid})")
+
+
+@lab.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@endpoint_url_option("lab endpoint (else the running detached lab)", alias=True, dest="endpoint")
+def save(file: str, endpoint: str | None) -> None:
+    """Save the running lab's state to FILE (load it with `lab up --state FILE`)."""
+    from harness.lab import LabClient, state
+
+    doc = state.check(LabClient(_endpoint(endpoint), timeout=120.0).state(), "the lab's answer")
+    state.write(file, doc)
+    summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in doc["summary"].items())
+    click.echo(f"lab: state saved to {file} ({summary})")
 
 
 @lab.command()

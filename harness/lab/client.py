@@ -83,3 +83,15 @@ class LabClient:
     def get_controls(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "controls")
         return result
+
+    def state(self) -> dict[str, Any]:
+        """The lab's whole state document (harness/lab/state.py)."""
+        result: dict[str, Any] = self._call("GET", "state")
+        return result
+
+    def put_section(self, name: str, value: Any) -> None:
+        """Keep `value` (JSON) under `name` in the lab's saved state."""
+        self._call("PUT", f"state/sections/{name}", value)
+
+    def get_section(self, name: str) -> Any:
+        return self._call("GET", f"state/sections/{name}")

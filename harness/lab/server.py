@@ -12,6 +12,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from harness.errors import UsageError
+from harness.lab import state
 from harness.lab.decisions import DecisionLog, from_environment
 from harness.lab.gateway import Lab
 from harness.lab.operator import new_room_secret, remove_room_secret, write_room_secret
@@ -42,6 +43,7 @@ class LabServer:
         port: int = 0,
         decision_log: str | Path | None = None,
         room: bool = False,
+        state_file: str | None = None,
     ) -> None:
         self.upstream = make_upstream(upstream) if isinstance(upstream, str) else upstream
         self.port = port
@@ -50,6 +52,8 @@ class LabServer:
         # Room mode: operators need this secret (generated per start; see harness.lab.operator).
         self.room_secret: str | None = new_room_secret() if room else None
         self.room_secret_file: Path | None = None
+        # `lab up --state FILE`: loaded at start when it exists, written again at stop.
+        self.state_file = state_file
         self.lab: Lab | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -61,8 +65,17 @@ class LabServer:
         return f"http://{LOOPBACK}:{self._server.server_port}"
 
     def start(self) -> LabServer:
+        saved = None
+        if self.state_file and Path(self.state_file).exists():
+            saved = state.read(self.state_file)  # bad input before anything starts
         self.upstream.start()
         lab = Lab(self.upstream, room_secret=self.room_secret)
+        if saved is not None:
+            try:
+                state.restore(lab, saved, self.state_file or "state")
+            except BaseException:
+                self.upstream.stop()
+                raise
         lab.authz.decision_log = self.decision_log
         try:
             server = make_server(
@@ -93,7 +106,21 @@ class LabServer:
             while self._thread.is_alive():
                 self._thread.join(0.2)
 
+    def save(self, path: str) -> None:
+        """Write the lab's state to `path` atomically."""
+        if self.lab is None:
+            raise RuntimeError("LabServer is not started")
+        state.write(path, state.snapshot(self.lab))
+
     def stop(self) -> None:
+        try:
+            if self._server is not None and self.lab is not None and self.state_file:
+                self._server.shutdown()  # no request changes the state while it is written
+                self.save(self.state_file)
+        finally:
+            self._stop()
+
+    def _stop(self) -> None:
         if self._server is not None and self.room_secret is not None:
             remove_room_secret(self.endpoint, self.room_secret)
         if self._server is not None:
