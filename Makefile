@@ -20,14 +20,18 @@ check-python:
 	@command -v terraform >/dev/null || { echo "kmslab needs terraform on PATH"; exit 2; }
 
 $(STAMP): pyproject.toml | check-python
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	@test -x $(BIN)/python || { echo "kmslab: creating the virtualenv $(VENV) ..."; $(PYTHON) -m venv $(VENV); }
+	@echo "kmslab: upgrading pip in $(VENV) ..."
+	@$(BIN)/pip install -q --upgrade pip
+	@echo "kmslab: installing kmslab and its test tools into $(VENV) (about 2 minutes the first time; pip lists what it downloads) ..."
+	@$(BIN)/pip install --progress-bar off -e '.[test]' | grep --line-buffered -E '^(Collecting|Successfully installed)' | sed -u 's/^/  /'; exit $${PIPESTATUS[0]}
 	@touch $@
+	@echo "kmslab: installed ($(BIN)/kmslab)"
 
 install: $(STAMP) ## create .venv and install kmslab with its test tools
 
 demo: install ## run the whole catalog on the embedded lab and print the table
+	@echo "kmslab: running the whole catalog on the embedded lab (about a minute; one line per scenario) ..."
 	$(BIN)/kmslab run --all
 
 lint: install ## ruff lint and format check

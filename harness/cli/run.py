@@ -145,11 +145,16 @@ def run(
         return
     if code_map is not None:
         raise UsageError("--code-map needs --diagnoser")
+    from harness.scenarios import tfprogress
+
+    if via == "terraform":
+        # Terraform's steps report themselves; one live display at a time on a terminal.
+        tfprogress.enable()
     finished: list[RunResult] = []
     try:
         with (
             lab_endpoint(upstream, endpoint_url, upstream_given=given) as endpoint,
-            progress(len(chosen), fmt == "text") as tick,
+            progress(len(chosen), fmt == "text" and via != "terraform") as tick,
         ):
 
             def done(result: RunResult) -> None:
@@ -164,6 +169,8 @@ def run(
             f"kmslab: interrupted after {len(finished)} of {len(chosen)} scenario(s)", err=True
         )
         ctx.exit(130)
+    finally:
+        tfprogress.disable()
     emit(results, fmt)
     if fmt == "text":
         print_not_rebuilt(chosen)

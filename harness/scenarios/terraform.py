@@ -29,6 +29,7 @@ from typing import Any
 from harness.errors import EndpointError, UsageError
 from harness.lab.operator import operator_secret
 from harness.paths import state_dir, terraform_dir
+from harness.scenarios import tfprogress
 from harness.scenarios.model import Scenario
 from harness.scenarios.native import (
     NativeProvisioner,
@@ -130,6 +131,12 @@ def tf_setup(scenario: Scenario, view: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def step_label(args: tuple[str, ...]) -> str:
+    """ "apply (prepare)" for `apply ... -var-file=prepare.tfvars.json`."""
+    stages = [a.rsplit("/", 1)[-1].split(".")[0] for a in args if a.startswith("-var-file=")]
+    return f"{args[0]} ({stages[0]})" if stages else args[0]
+
+
 @dataclass
 class TerraformRun:
     """One working copy of terraform/ with its state, variables and logs."""
@@ -164,14 +171,21 @@ class TerraformRun:
         if self.endpoint:
             # In the environment, not the tfvars file: a room's secret is never written twice.
             env["TF_VAR_operator_secret"] = operator_secret(self.endpoint)
-        proc = subprocess.run(
-            [tf.binary, *args],
-            cwd=self.root,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        progress = tfprogress.active()
+        if progress is not None and args[0] in ("init", "plan", "apply", "destroy"):
+            code, out, err = progress.run(
+                [tf.binary, *args], cwd=self.root, env=env, label=step_label(args)
+            )
+            proc = subprocess.CompletedProcess(args, code, out, err)
+        else:
+            proc = subprocess.run(
+                [tf.binary, *args],
+                cwd=self.root,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
         self.timings[args[0]] = self.timings.get(args[0], 0.0) + time.perf_counter() - start
         if proc.returncode != 0:
             tail = " | ".join(
