@@ -2,9 +2,20 @@
 
 from harness.diagnosis import diagnose
 report = diagnose(bundle)     # report.decision, .primary, .findings, .unreadable, .to_dict()
+headline(report), is_healthy(report)  # the one meaning of healthy; also on report.to_dict()
 """
 
 from harness.diagnosis.engine import diagnose
 from harness.diagnosis.model import Diagnosis, Evidence, Finding, Fix
+from harness.diagnosis.verdict import HEALTHY, headline, is_healthy
 
-__all__ = ["Diagnosis", "Evidence", "Finding", "Fix", "diagnose"]
+__all__ = [
+    "HEALTHY",
+    "Diagnosis",
+    "Evidence",
+    "Finding",
+    "Fix",
+    "diagnose",
+    "headline",
+    "is_healthy",
+]

@@ -148,10 +148,10 @@ class Diagnosis:
 
     @property
     def headline(self) -> str:
-        """The code a scenario row shows: the primary, or NO_FAULT_FOUND when nothing is wrong."""
-        if self.primary:
-            return self.primary
-        return self.findings[0].code if self.findings else "NO_FAULT_FOUND"
+        """The code a scenario row shows (`harness.diagnosis.verdict.headline`)."""
+        from harness.diagnosis.verdict import headline
+
+        return headline(self)
 
     def finding(self, code: str) -> Finding | None:
         return next((f for f in self.findings if f.code == code), None)

@@ -18,6 +18,17 @@ VIA_SERVICE_HEADER = "X-Lab-Via-Service"
 
 
 @dataclass
+class Sent:
+    """What the call put on the wire: the investigation request is built from this and
+    AWS's answer only (harness.scenarios.wire), never from the scenario's setup."""
+
+    operation: str
+    region: str
+    params: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Outcome:
     """What the caller saw."""
 
@@ -25,6 +36,7 @@ class Outcome:
     code: str | None = None
     message: str | None = None
     response: dict[str, Any] = field(default_factory=dict)
+    sent: Sent | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,15 +176,18 @@ def make_call(caller: Caller, call: dict[str, Any], resolved: Resolved) -> Outco
     kms = caller.target.client("kms", call["region"], max_attempts=2)
     method = getattr(kms, _snake(call["operation"]))
     params = request_params(call, resolved)
-    outcome = Outcome(ok=False)
+    sent = Sent(call["operation"], call["region"], params, dict(caller.target.extra_headers or {}))
+    outcome = Outcome(ok=False, sent=sent)
     for _ in range(call.get("attempts", 1)):
         try:
             response = method(**params)
         except botocore.exceptions.ClientError as exc:
             error = exc.response.get("Error", {})
-            outcome = Outcome(ok=False, code=error.get("Code"), message=error.get("Message", ""))
+            outcome = Outcome(
+                ok=False, code=error.get("Code"), message=error.get("Message", ""), sent=sent
+            )
         else:
-            outcome = Outcome(ok=True, response=summarize(call["operation"], response))
+            outcome = Outcome(ok=True, response=summarize(call["operation"], response), sent=sent)
     return outcome
 
 

@@ -18,21 +18,25 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from harness.aws import Target
+from harness.diagnosis.verdict import headline, is_healthy
 from harness.errors import UsageError
-from harness.evidence.ciphertext import ciphertext_facts as from_bytes
+from harness.evidence.collect import CollectOptions
+from harness.evidence.request import InvestigationRequest
 from harness.scenarios.call import (
-    Caller,
     Outcome,
     credentials_of,
-    damaged,
     issue_credentials,
     make_call,
 )
+from harness.scenarios.investigators import Investigators
 from harness.scenarios.model import Scenario
 from harness.scenarios.native import NativeProvisioner, lab_targets
 from harness.scenarios.refs import Resolved, substitute
+from harness.scenarios.wire import investigation_request
 
-HEALTHY = "NO_FAULT_FOUND"
+# Who reads the evidence in `kmslab run`: lab-issued investigator roles holding exactly the
+# policy `kmslab collect --print-iam-policy` prints (default), or the operators.
+READ_AS = ("investigator", "operator")
 
 
 class BuildError(UsageError):
@@ -61,12 +65,13 @@ class Attempt:
     diagnosis: dict[str, Any]
 
     @property
-    def primary(self) -> str | None:
-        primary = self.diagnosis.get("primary")
-        if primary:
-            return str(primary)
-        codes = [f.get("code") for f in self.diagnosis.get("findings", [])]
-        return HEALTHY if HEALTHY in codes or not codes else str(codes[0])
+    def primary(self) -> str:
+        """The diagnosis's headline (the one meaning of healthy, harness.diagnosis.verdict)."""
+        return headline(self.diagnosis)
+
+    @property
+    def healthy(self) -> bool:
+        return is_healthy(self.diagnosis)
 
     def finding(self, code: str) -> dict[str, Any] | None:
         for finding in self.diagnosis.get("findings", []):
@@ -134,19 +139,28 @@ def error_matches(scenario: Scenario, outcome: Outcome, resolved: Resolved) -> l
     return problems
 
 
-# The request's ciphertext facts (harness.evidence.request accepts only these).
-REQUEST_CIPHERTEXT_FACTS = ("length", "kms_blob")
+def lookback_since(since: float) -> float:
+    """Seconds of CloudTrail history that start after `since`, waiting for the next second.
+
+    CloudTrail's eventTime has whole seconds (and the lab compares StartTime by whole seconds),
+    so an event of the second `since` falls in belongs before it: the window opens at the next
+    whole second, and the investigation waits for it.
+    """
+    opens = float(int(since) + 1)
+    delay = opens - time.time()
+    if delay > 0:
+        time.sleep(delay + 0.01)
+    return max(time.time() - opens, 0.01)
 
 
-def ciphertext_facts(call: dict[str, Any], resolved: Resolved) -> dict[str, Any] | None:
-    """Length and form of the ciphertext the caller passed, read from the bytes it sent."""
-    if not call.get("ciphertext"):
-        return None
-    blob = damaged(
-        resolved.ciphertext[call["ciphertext"]["data"]], call["ciphertext"].get("damage")
-    )
-    facts = from_bytes(blob)
-    return {k: facts[k] for k in REQUEST_CIPHERTEXT_FACTS}
+# Evidence that records what happened over time rather than how things are now.
+HISTORY_CALLS = frozenset({"cloudtrail:LookupEvents", "logs:FilterLogEvents"})
+
+
+def rests_on_history(attempt: Attempt) -> bool:
+    """Whether the headline finding's evidence is only CloudTrail or CloudWatch Logs records."""
+    calls = evidence_calls(attempt.finding(attempt.primary))
+    return bool(calls) and calls <= HISTORY_CALLS
 
 
 def evidence_calls(finding: dict[str, Any] | None) -> set[str]:
@@ -166,8 +180,13 @@ class Runner:
         set_controls: Callable[[dict[str, Any]], object] | None = None,
         targets: Callable[[str, str], Target] | None = None,
         unique_names: bool = False,
+        read_as: str = "investigator",
     ) -> None:
+        if read_as not in READ_AS:
+            raise UsageError(f"read_as must be one of {', '.join(READ_AS)}, not {read_as!r}")
         self.endpoint = endpoint
+        self.read_as = read_as
+        self.investigators = Investigators()
         self.targets = targets or lab_targets(endpoint)
         self._reset = reset
         self.set_controls = set_controls
@@ -179,7 +198,9 @@ class Runner:
         self.stage_seconds: dict[str, float] = {}
 
     @classmethod
-    def for_lab(cls, endpoint: str, *, unique_names: bool = False) -> Runner:
+    def for_lab(
+        cls, endpoint: str, *, unique_names: bool = False, read_as: str = "investigator"
+    ) -> Runner:
         from harness.lab import LabClient
 
         client = LabClient(endpoint)
@@ -188,6 +209,7 @@ class Runner:
             reset=client.reset,
             set_controls=client.set_controls,
             unique_names=unique_names,
+            read_as=read_as,
         )
 
     def provisioner(self) -> NativeProvisioner:
@@ -202,6 +224,8 @@ class Runner:
     def reset(self) -> None:
         if self._reset is not None:
             self._reset()
+        # A reset lab has forgotten the investigator roles and their sessions.
+        self.investigators.forget()
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -229,90 +253,68 @@ class Runner:
         return provisioner, resolved
 
     def attempt(
-        self, provisioner: NativeProvisioner, scenario: Scenario, resolved: Resolved
+        self,
+        provisioner: NativeProvisioner,
+        scenario: Scenario,
+        resolved: Resolved,
+        *,
+        since: float | None = None,
     ) -> Attempt:
+        """Make the call as the principal, then investigate it.
+
+        `since` (a time.time()) limits CloudTrail and CloudWatch Logs to what happened after
+        it: a fix is verified on what the account does now, not on its history.
+        """
         with self.stage("call"):
             caller = issue_credentials(provisioner, scenario.call, scenario.setup, resolved)
             outcome = make_call(caller, scenario.call, resolved)
-        investigator = None
-        if scenario.investigator:
-            session = {
-                "principal": scenario.investigator,
-                "region": scenario.call["region"],
-                "session_name": "kmslab-investigation",
-            }
-            investigator = credentials_of(provisioner, session, scenario.setup, resolved).target
+        sees_error = scenario.setup.get("investigator", {}).get("sees_error", True)
+        request = investigation_request(caller.arn, outcome, sees_error=sees_error)
+        with self.stage("investigators"):
+            target, key_target = self.readers(provisioner, scenario, resolved, request)
+        options = CollectOptions()
+        if since is not None:
+            options.lookback_hours = lookback_since(since) / 3600
+        from harness.evidence import collect
+
         with self.stage("collect"):
-            bundle = self.collect(scenario, resolved, caller, outcome, investigator)
+            bundle: dict[str, Any] = collect(request, target, key_target, options=options)
         from harness.diagnosis import diagnose
 
         with self.stage("diagnose"):
             diagnosis = diagnose(bundle).to_dict()
         return Attempt(outcome=outcome, bundle=bundle, diagnosis=diagnosis)
 
-    def investigation_key(self, scenario: Scenario, resolved: Resolved) -> str:
-        """The key as the caller named it, or the ciphertext's key when the call named none."""
-        call = scenario.call
-        if call.get("key"):
-            return resolved.key_ref(str(substitute(call["key"], resolved)))
-        data = scenario.setup["data"][call["ciphertext"]["data"]]
-        return resolved.key[data["key"]]["arn"]
-
-    def key_account(self, scenario: Scenario, resolved: Resolved) -> str | None:
-        call = scenario.call
-        if call.get("ciphertext"):
-            data = scenario.setup["data"][call["ciphertext"]["data"]]
-            return resolved.key[data["key"]]["account"]
-        key = str(substitute(call.get("key", ""), resolved))
-        match = re.match(r"^arn:aws:kms:[^:]+:(\d{12}):", key)
-        return match.group(1) if match else None
-
-    def collect(
+    def readers(
         self,
+        provisioner: NativeProvisioner,
         scenario: Scenario,
         resolved: Resolved,
-        caller: Caller,
-        outcome: Outcome,
-        investigator: Target | None = None,
-    ) -> dict[str, Any]:
-        """The evidence bundle, read as the operators, or as `investigator` when given.
+        request: InvestigationRequest,
+    ) -> tuple[Target, Target | None]:
+        """Who reads the evidence: (caller's account, key's account when it is another).
 
-        A restricted investigator reads only with its own credentials (no key-account
-        operator), as a person investigating with one role would.
+        A setup's own `investigator` reads alone, as a person investigating with one role
+        would. Otherwise the lab-issued investigator roles of `harness.scenarios.investigators`
+        (`read_as="investigator"`, the default) or the operators (`read_as="operator"`),
+        in the accounts the wire names: the caller's, and the key's when it is another.
         """
-        from harness.evidence import InvestigationRequest, collect
-
-        call = scenario.call
-        context: dict[str, str] = {}
-        if call.get("via_service"):
-            context["kms:ViaService"] = str(substitute(call["via_service"], resolved))
-        if call.get("vpc_endpoint"):
-            context["aws:SourceVpce"] = resolved.vpce[call["vpc_endpoint"]]["id"]
-        observed = None
-        if not outcome.ok and scenario.setup.get("investigator", {}).get("sees_error", True):
-            observed = {"code": outcome.code or "", "message": outcome.message or ""}
-        caller_account = resolved.principal[call["principal"]]["account"]
-        request = InvestigationRequest(
-            principal=caller.arn,
-            action=f"kms:{call['operation']}",
-            key=self.investigation_key(scenario, resolved),
-            region=call["region"],
-            encryption_context=dict(call.get("encryption_context") or {}),
-            context=context,
-            observed_error=observed,
-            grant_tokens=len(call.get("grant_tokens") or []),
-            key_account=self.key_account(scenario, resolved),
-            ciphertext=ciphertext_facts(call, resolved),
-        )
-        target = self.targets(caller_account, call["region"])
-        key_account = self.key_account(scenario, resolved)
-        key_target = None
-        if investigator is not None:
-            target = investigator
-        elif key_account and key_account != caller_account:
-            key_target = self.targets(key_account, call["region"])
-        bundle: dict[str, Any] = collect(request, target, key_target)
-        return bundle
+        region = request.region or scenario.call["region"]
+        if scenario.investigator:
+            session = {
+                "principal": scenario.investigator,
+                "region": region,
+                "session_name": "kmslab-investigation",
+            }
+            return credentials_of(provisioner, session, scenario.setup, resolved).target, None
+        caller_account = request.parsed_principal.account
+        key_account = request.key_ref.account or request.key_account or caller_account
+        accounts = [caller_account] + ([key_account] if key_account != caller_account else [])
+        if self.read_as == "operator":
+            readers = [self.targets(a, region) for a in accounts]
+        else:
+            readers = [self.investigators.target(provisioner, a, region) for a in accounts]
+        return readers[0], (readers[1] if len(readers) > 1 else None)
 
     def apply_fix(
         self, scenario: Scenario, provisioner: NativeProvisioner, resolved: Resolved
@@ -351,15 +353,20 @@ class Runner:
         if missing:
             problems.append(f"primary finding lacks evidence from {sorted(missing)}")
             finding = f"{finding} (no evidence)"
+        fix_started = time.time()
         with self.stage("provision"):
             fixed = (fixer or self.apply_fix)(scenario, provisioner, resolved)
         after = self.attempt(provisioner, fixed, resolved)
-        fix_verified = after.outcome.ok and after.primary == HEALTHY
+        if after.outcome.ok and not after.healthy and rests_on_history(after):
+            # What is left is the account's history from before the fix (CloudTrail, Logs):
+            # verify on what happened since the fix, as a person checking a fix would.
+            after = self.attempt(provisioner, fixed, resolved, since=fix_started)
+        fix_verified = after.outcome.ok and after.healthy
         if not after.outcome.ok:
             problems.append(
                 f"after the fix the call fails: {after.outcome.code}: {after.outcome.message}"
             )
-        elif after.primary != HEALTHY:
+        elif not after.healthy:
             problems.append(f"after the fix the diagnosis says {after.primary}")
         return RunResult(
             id=scenario.id,

@@ -1,0 +1,34 @@
+"""The one meaning of "healthy": the diagnosis's own headline.
+
+The runner, the features and the workshop decide whether a call is healthy with these two
+functions, so none of them can be softer than the diagnosis: a succeeding call while AWS
+Health reports an open KMS event is `KMS_SERVICE_EVENT`, not `NO_FAULT_FOUND`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from harness.diagnosis.model import Diagnosis
+
+HEALTHY = "NO_FAULT_FOUND"
+
+
+def headline(diagnosis: Diagnosis | Mapping[str, Any]) -> str:
+    """The code a person reads first: the primary finding; without one, the first finding
+    (a warning nothing graver explains, e.g. an open Health event); without any, healthy."""
+    if isinstance(diagnosis, Diagnosis):
+        primary = diagnosis.primary
+        codes = diagnosis.codes()
+    else:
+        primary = diagnosis.get("primary")
+        codes = [str(f.get("code")) for f in diagnosis.get("findings") or []]
+    if primary:
+        return str(primary)
+    return codes[0] if codes else HEALTHY
+
+
+def is_healthy(diagnosis: Diagnosis | Mapping[str, Any]) -> bool:
+    """True only when the diagnosis's headline is NO_FAULT_FOUND."""
+    return headline(diagnosis) == HEALTHY

@@ -1,0 +1,101 @@
+"""Lab-issued investigator roles: evidence read the way a least-privilege person reads it.
+
+`kmslab run` does not read evidence as the operators (they bypass authorization, so the
+investigator policy would never be tried). It creates, in each account the investigation
+touches, a role holding exactly the policy `kmslab collect --print-iam-policy` prints
+(`harness.evidence.investigator_policy`, the same function), assumes it through STS and
+collects with those credentials: the lab then authorizes every read as AWS would, key policy
+and SCPs included.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.exceptions
+
+from harness.aws import Target
+from harness.evidence.registry import investigator_policy
+from harness.scenarios.native import NativeProvisioner
+
+ROLE_NAME = "kmslab-run-investigator"
+POLICY_NAME = "kmslab-investigator-policy"
+SESSION_NAME = "kmslab-investigation"
+
+
+def trust_policy(account_id: str) -> dict[str, Any]:
+    """Who may assume the role: the account's own principals with sts:AssumeRole."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Session:
+    arn: str
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+
+
+class Investigators:
+    """One investigator role and session per account and name prefix, until the lab resets."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[tuple[str, str], Session] = {}
+
+    def forget(self) -> None:
+        self._sessions.clear()
+
+    def target(self, provisioner: NativeProvisioner, account_id: str, region: str) -> Target:
+        """Credentials of the investigator role in `account_id`, created on first use."""
+        key = (provisioner.prefix, account_id)
+        session = self._sessions.get(key)
+        if session is None:
+            session = self._sessions[key] = self._create(provisioner, account_id, region)
+        base = provisioner.targets(account_id, region)
+        return Target(
+            endpoint_url=base.endpoint_url,
+            region=region,
+            access_key_id=session.access_key_id,
+            secret_access_key=session.secret_access_key,
+            session_token=session.session_token,
+        )
+
+    def _create(self, provisioner: NativeProvisioner, account_id: str, region: str) -> Session:
+        # The operator creates the role, as an administrator would for the on-call team.
+        iam = provisioner.client("iam", account_id, region)
+        name = f"{provisioner.prefix}{ROLE_NAME}"
+        try:
+            role = iam.create_role(
+                RoleName=name,
+                AssumeRolePolicyDocument=json.dumps(trust_policy(account_id)),
+                Description="kmslab run: least-privilege investigator (collect --print-iam-policy)",
+            )["Role"]
+        except botocore.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "EntityAlreadyExists":
+                raise
+            role = iam.get_role(RoleName=name)["Role"]
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName=POLICY_NAME,
+            PolicyDocument=json.dumps(investigator_policy()),
+        )
+        sts = provisioner.client("sts", account_id, region)
+        assumed = sts.assume_role(RoleArn=role["Arn"], RoleSessionName=SESSION_NAME)
+        creds = assumed["Credentials"]
+        return Session(
+            arn=str(assumed["AssumedRoleUser"]["Arn"]),
+            access_key_id=creds["AccessKeyId"],
+            secret_access_key=creds["SecretAccessKey"],
+            session_token=creds["SessionToken"],
+        )
