@@ -87,6 +87,13 @@ def select(ids: tuple[str, ...], run_all: bool) -> list:  # type: ignore[type-ar
 @click.option("--upstream", default="moto", show_default=True, help=UPSTREAM_HELP)
 @endpoint_url_option("use an already running lab at this URL")
 @click.option(
+    "--read-as",
+    type=click.Choice(["investigator", "operator"]),
+    default="investigator",
+    show_default=True,
+    help="read evidence as lab-issued roles holding `collect --print-iam-policy`, or as operators",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "junit", "markdown"]),
@@ -119,12 +126,18 @@ def run(
     via: str,
     upstream: str,
     endpoint_url: str | None,
+    read_as: str,
     fmt: str,
     diagnoser: str | None,
     code_map: Path | None,
     diagnoser_timeout: float,
 ) -> None:
     """Provision, reproduce, diagnose, fix and verify each scenario; one row each.
+
+    Evidence is read as lab-issued investigator roles holding exactly the policy
+    `kmslab collect --print-iam-policy` prints (in the caller's account and the key's);
+    `--read-as operator` reads as the lab operators instead. The investigation request is
+    built only from what the call sent and what AWS answered.
 
     With --diagnoser, score an external diagnosis command instead: each scenario's
     evidence bundle goes to the command, and its answers are scored per runbook step and
@@ -137,6 +150,7 @@ def run(
     """
     from harness.scenarios.batch import run_batch
     from harness.scenarios.report import progress
+    from harness.scenarios.runner import Runner
 
     given = ctx.get_parameter_source("upstream") is not click.core.ParameterSource.DEFAULT
     chosen = select(ids, run_all)
@@ -161,7 +175,8 @@ def run(
                 finished.append(result)
                 tick(result)
 
-            results = run_batch(chosen, endpoint, via=via, on_result=done)
+            runner = Runner.for_lab(endpoint, read_as=read_as)
+            results = run_batch(chosen, endpoint, via=via, on_result=done, runner=runner)
     except KeyboardInterrupt:
         if finished:
             emit(finished, fmt)

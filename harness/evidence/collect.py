@@ -52,8 +52,9 @@ def collect(
 ) -> dict[str, Any]:
     """The evidence bundle (contract section 3) for `req`, read with `target`'s credentials.
 
-    `key_target` acts in the key's account when it is not the investigator's; without it
-    the key-side evidence KMS does not share across accounts is recorded as unreadable.
+    `key_target` reads the key's side (key policy, grants, aliases, state) in the key's
+    account; without it the investigator reads it, and when the key is in another account
+    the evidence KMS does not share across accounts is recorded as unreadable.
     """
     return run_collection(req, target, key_target, options=options).bundle
 
@@ -75,11 +76,13 @@ def run_collection(
     investigator.account, investigator_arn = _whoami(log, investigator, region)
     key_account = key_ref.account or req.key_account or investigator.account
     key_side: Credentials | None = investigator
-    if key_account and investigator.account and key_account != investigator.account:
+    if key_target is not None:
+        # The key's side read by whoever `key_target` is (its account's administrators), in
+        # the key's account whether or not the investigator's account is the same.
+        key_side = Credentials("key-account", key_target)
+        key_side.account, _ = _whoami(log, key_side, key_ref.region or region)
+    elif key_account and investigator.account and key_account != investigator.account:
         key_side = None
-        if key_target is not None:
-            key_side = Credentials("key-account", key_target)
-            key_side.account, _ = _whoami(log, key_side, key_ref.region or region)
     fanout = DaemonPool(opts.workers * 2, "kmslab-fanout")
     outer = DaemonPool(opts.workers, "kmslab-collect")
     inv = Investigation(

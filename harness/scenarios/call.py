@@ -37,6 +37,7 @@ class Outcome:
     message: str | None = None
     response: dict[str, Any] = field(default_factory=dict)
     sent: Sent | None = None
+    request_id: str | None = None  # AWS's RequestId of the answer (finds the CloudTrail record)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -184,7 +185,11 @@ def make_call(caller: Caller, call: dict[str, Any], resolved: Resolved) -> Outco
         except botocore.exceptions.ClientError as exc:
             error = exc.response.get("Error", {})
             outcome = Outcome(
-                ok=False, code=error.get("Code"), message=error.get("Message", ""), sent=sent
+                ok=False,
+                code=error.get("Code"),
+                message=error.get("Message", ""),
+                sent=sent,
+                request_id=exc.response.get("ResponseMetadata", {}).get("RequestId"),
             )
         else:
             outcome = Outcome(ok=True, response=summarize(call["operation"], response), sent=sent)

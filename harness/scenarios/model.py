@@ -153,6 +153,12 @@ class Scenario:
         return str(gap) if gap else None
 
     @property
+    def key_admin_reads(self) -> str | None:
+        """Why the key's side is read by its administrators rather than the investigator."""
+        why = self.raw.get("key_admin_reads")
+        return str(why) if why else None
+
+    @property
     def investigator(self) -> str | None:
         """The principal evidence is collected as, when the setup restricts the investigator."""
         return INVESTIGATOR if "investigator" in self.setup else None

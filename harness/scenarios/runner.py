@@ -32,7 +32,7 @@ from harness.scenarios.investigators import Investigators
 from harness.scenarios.model import Scenario
 from harness.scenarios.native import NativeProvisioner, lab_targets
 from harness.scenarios.refs import Resolved, substitute
-from harness.scenarios.wire import investigation_request
+from harness.scenarios.wire import investigation_request, needs_trail, recorded_key
 
 # Who reads the evidence in `kmslab run`: lab-issued investigator roles holding exactly the
 # policy `kmslab collect --print-iam-policy` prints (default), or the operators.
@@ -98,6 +98,9 @@ class RunResult:
     after: Attempt | None = None
     resolved: Resolved | None = None
     lab_gap: str | None = None
+    read_as: str = "investigator"
+    built_via: str = "native"
+    fixed_via: str = "native"
 
     @property
     def ok(self) -> bool:
@@ -113,6 +116,11 @@ class RunResult:
             "fix_verified": self.fix_verified,
             "ok": self.ok,
             "seconds": round(self.seconds, 3),
+            # additive fields (docs/contract-additions.md): who read the evidence, and the
+            # path that built the scenario and applied its fix
+            "read_as": self.read_as,
+            "built_via": self.built_via,
+            "fixed_via": self.fixed_via,
         }
 
 
@@ -269,7 +277,24 @@ class Runner:
             caller = issue_credentials(provisioner, scenario.call, scenario.setup, resolved)
             outcome = make_call(caller, scenario.call, resolved)
         sees_error = scenario.setup.get("investigator", {}).get("sees_error", True)
-        request = investigation_request(caller.arn, outcome, sees_error=sees_error)
+        recorded = None
+        if needs_trail(outcome):
+            # The wire names no key: find the call's own CloudTrail record in the caller's
+            # account, as the investigator (cloudtrail:LookupEvents is in its policy).
+            caller_account = caller.arn.split(":")[4]
+            reader = (
+                self.targets(caller_account, outcome.sent.region)  # type: ignore[union-attr]
+                if self.read_as == "operator"
+                else self.investigators.target(
+                    provisioner,
+                    caller_account,
+                    outcome.sent.region,  # type: ignore[union-attr]
+                )
+            )
+            recorded = recorded_key(outcome, reader)
+        request = investigation_request(
+            caller.arn, outcome, sees_error=sees_error, recorded=recorded
+        )
         with self.stage("investigators"):
             target, key_target = self.readers(provisioner, scenario, resolved, request)
         options = CollectOptions()
@@ -309,12 +334,27 @@ class Runner:
             return credentials_of(provisioner, session, scenario.setup, resolved).target, None
         caller_account = request.parsed_principal.account
         key_account = request.key_ref.account or request.key_account or caller_account
-        accounts = [caller_account] + ([key_account] if key_account != caller_account else [])
         if self.read_as == "operator":
-            readers = [self.targets(a, region) for a in accounts]
-        else:
-            readers = [self.investigators.target(provisioner, a, region) for a in accounts]
-        return readers[0], (readers[1] if len(readers) > 1 else None)
+            key_reader = self.targets(key_account, region)
+            return self.targets(caller_account, region), (
+                key_reader if key_account != caller_account else None
+            )
+        target = self.investigators.target(provisioner, caller_account, region)
+        if scenario.key_admin_reads:
+            # Declared in the scenario, shown in the row (`read_as`), and checked by a test
+            # to be a lock-out AWS would impose too.
+            return target, self.targets(key_account, region)
+        if key_account == caller_account:
+            return target, None
+        return target, self.investigators.target(provisioner, key_account, region)
+
+    def readers_label(self, scenario: Scenario) -> str:
+        """Who read the evidence, as a row shows it."""
+        if scenario.investigator:
+            return "scenario-investigator"
+        if self.read_as == "operator":
+            return "operator"
+        return "investigator+key-admin" if scenario.key_admin_reads else "investigator"
 
     def apply_fix(
         self, scenario: Scenario, provisioner: NativeProvisioner, resolved: Resolved
@@ -382,4 +422,5 @@ class Runner:
             after=after,
             resolved=resolved,
             lab_gap=scenario.lab_gap,
+            read_as=self.readers_label(scenario),
         )

@@ -16,9 +16,13 @@ shape names the resource; the key-state messages of key-state.html start with th
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+import botocore.exceptions
+
+from harness.aws import Target
 from harness.errors import UsageError
 from harness.evidence.ciphertext import ciphertext_facts
 from harness.evidence.request import InvestigationRequest, parse_key
@@ -43,15 +47,58 @@ def sent_key(params: dict[str, Any], operation: str) -> str | None:
     return str(value) if value else None
 
 
+def needs_trail(outcome: Outcome) -> bool:
+    """Whether neither the call nor AWS's answer named the key."""
+    sent = outcome.sent
+    return (
+        sent is not None and not sent_key(sent.params, sent.operation) and not answered_key(outcome)
+    )
+
+
+def recorded_key(outcome: Outcome, reader: Target) -> str | None:
+    """The key ARN CloudTrail recorded for this very call, found by AWS's RequestId.
+
+    When a Decrypt sends no KeyId and is denied, AWS's message names only "the resource
+    associated with this ciphertext"; the caller's CloudTrail event of the call (its
+    `requestID` is the RequestId AWS answered) lists the key in `resources` (ct-decrypt.html
+    shows the key ARN there; that a denied call records it too is the lab's reading [V]).
+    """
+    sent = outcome.sent
+    if sent is None or not outcome.request_id:
+        return None
+    cloudtrail = reader.client("cloudtrail", sent.region)
+    try:
+        pages = cloudtrail.get_paginator("lookup_events").paginate(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": sent.operation}],
+            PaginationConfig={"MaxItems": 200},
+        )
+        for page in pages:
+            for event in page.get("Events", []):
+                record = json.loads(event.get("CloudTrailEvent") or "{}")
+                if record.get("requestID") != outcome.request_id:
+                    continue
+                for resource in record.get("resources") or []:
+                    if KEY_ARN.fullmatch(str(resource.get("ARN", ""))):
+                        return str(resource["ARN"])
+    except botocore.exceptions.ClientError:
+        return None
+    return None
+
+
 def investigation_request(
-    principal: str, outcome: Outcome, *, sees_error: bool = True
+    principal: str,
+    outcome: Outcome,
+    *,
+    sees_error: bool = True,
+    recorded: str | None = None,
 ) -> InvestigationRequest:
-    """The request to investigate: `principal` is the caller's ARN as STS or IAM issued it."""
+    """The request to investigate: `principal` is the caller's ARN as STS or IAM issued it;
+    `recorded` is the key CloudTrail recorded for the call (`recorded_key`), when needed."""
     sent = outcome.sent
     if sent is None:
         raise UsageError("the call's request was not recorded: nothing to investigate")
     params = sent.params
-    key = sent_key(params, sent.operation) or answered_key(outcome)
+    key = sent_key(params, sent.operation) or answered_key(outcome) or recorded
     if key is None:
         raise UsageError(
             f"kms:{sent.operation} named no key and AWS's answer names none "
@@ -59,7 +106,7 @@ def investigation_request(
         )
     ref = parse_key(key)
     # Whose key it is, as far as the wire says: the account of an ARN sent or answered.
-    answered = answered_key(outcome)
+    answered = answered_key(outcome) or recorded
     key_account = ref.account or (parse_key(answered).account if answered else None)
     context: dict[str, str] = {}
     if sent.headers.get(VIA_SERVICE_HEADER):
