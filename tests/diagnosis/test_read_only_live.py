@@ -94,12 +94,14 @@ def diagnose_argv(
     scenario: Any, resolved: Any, principal: str, runner: Any, endpoint: str
 ) -> list[str]:
     call = scenario.call
-    argv = ["diagnose", "--key", runner.investigation_key(scenario, resolved),
+    # The key as the call names it (every catalog call names one), its account from its ARN.
+    key = resolved.key_ref(str(substitute(call["key"], resolved)))
+    argv = ["diagnose", "--key", key,
             "--principal", principal, "--action", f"kms:{call['operation']}",
             "--region", call["region"], "--profile", "investigator",
             "--endpoint-url", endpoint, "--format", "json"]  # fmt: skip
     caller_account = resolved.principal[call["principal"]]["account"]
-    key_account = runner.key_account(scenario, resolved)
+    key_account = key.split(":")[4] if key.startswith("arn:") else None
     if key_account and key_account != caller_account:
         argv += ["--key-profile", f"owner-{key_account}"]
     if call.get("via_service"):
