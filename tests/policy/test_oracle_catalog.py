@@ -59,7 +59,10 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
         runner = Runner.for_lab(server.endpoint)
         seen = 0
         for scenario in load_catalog():
-            runner.run(scenario)
+            try:
+                runner.run(scenario)
+            except Exception as exc:  # name the scenario; the decisions so far are not enough
+                pytest.fail(f"{scenario.id}: the catalog run failed: {exc}", pytrace=False)
             entries = read(log)
             for entry in entries[seen:]:
                 out.add(scenario.id, entry)
