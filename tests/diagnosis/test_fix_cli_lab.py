@@ -103,12 +103,15 @@ def _with_management_reads(runner: Runner, scenario: Any, resolved: Any, attempt
     from harness.evidence import InvestigationRequest, collect
 
     bundle = attempt.bundle
-    org = next(
+    orgs = [
         c["response"]["Organization"]
         for c in bundle["calls"]
         if c["operation"] == "DescribeOrganization" and "response" in c
-    )
-    mgmt = runner.targets(org["MasterAccountId"], scenario.call["region"])
+    ]
+    # A caller outside the organization (an RCP's external partner) cannot see it: the lab's
+    # organization is managed by 111111111111 (docs/architecture.md, lab API).
+    management = orgs[0]["MasterAccountId"] if orgs else "111111111111"
+    mgmt = runner.targets(management, scenario.call["region"])
     req = bundle["request"]
     extra = collect(
         InvestigationRequest(

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import policy_principal, region_flag, tf_name
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.fixes import (
+    key_call_fix,
+    key_id_arg,
+    policy_principal,
+    region_flag,
+    sh,
+    tf_name,
+)
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._grants import caller_grants, covers, grant_denied, grant_operations
 
@@ -39,10 +46,15 @@ def check(ctx: Context) -> Finding | None:
         META,
         f"{ctx.who} holds grants on {ctx.key} but none allows {', '.join(ops)}; create a grant that includes it.",
         evidence,
-        Fix(
-            summary=f"Create a grant for {grantee} on {ctx.key} with operations {', '.join(all_ops)} (grants cannot be edited), then retire the old one.",
-            cli=f"aws kms create-grant --key-id {ctx.key} --grantee-principal {grantee} --operations {' '.join(all_ops)}{region_flag(ctx.facts)}",
-            terraform=(
+        key_call_fix(
+            ctx.facts,
+            f"Create a grant for {grantee} on {ctx.key} with operations {', '.join(all_ops)} (grants cannot be edited), then retire the old one.",
+            [
+                f"aws kms create-grant --key-id {sh(key_id_arg(ctx.facts))} --grantee-principal {sh(grantee)} "
+                f"--operations {' '.join(all_ops)}{region_flag(ctx.facts)}"
+            ],
+            "kms:CreateGrant",
+            (
                 f'resource "aws_kms_grant" "{tf_name(ctx.facts.principal.name or "grantee")}" {{\n'
                 f'  key_id            = "{ctx.key}"\n'
                 f'  grantee_principal = "{grantee}"\n'

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
+from harness.diagnosis.appliers import iam_applier
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import tf_name
+from harness.diagnosis.fixes import compact, hcl_json, needed_actions, sh, statement_by_sid, tf_name
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
-from harness.diagnosis.rules._policy import matched_denies
+from harness.diagnosis.rules._policy import action_matches, as_list, matched_denies
 
 META = RuleMeta(
     code="IAM_EXPLICIT_DENY",
@@ -17,6 +20,65 @@ META = RuleMeta(
     catalog=("A5",),
     layer="identity",
 )
+
+
+def narrowed_deny_fix(ctx: Context, pol: str, sid: str, summary: str) -> Fix | None:
+    """The whole policy with the Deny no longer matching this key: the key joins a NotResource
+    list, ``Resource: "*"`` becomes ``NotResource: [key]`` (the Deny still covers every other
+    key), a listed key ARN is taken out, else the request's actions leave the Deny's Action list."""
+    f = ctx.facts
+    doc = next((copy.deepcopy(d) for name, d, _ in f.identity_policy_sources if name == pol), None)
+    targets = statement_by_sid(doc, sid) if doc else []
+    if doc is None or not targets:
+        return None
+    key = f.key_arn or f.key_ref
+    for st in targets:
+        resources = as_list(st.get("Resource"))
+        if "NotResource" in st:
+            # "Deny everything but these keys": add this key to the exceptions.
+            st["NotResource"] = [*as_list(st["NotResource"]), key]
+        elif resources == ["*"]:
+            st.pop("Resource", None)
+            st["NotResource"] = [key]
+        elif key in resources and len(resources) > 1:
+            st["Resource"] = [r for r in resources if r != key]
+        else:
+            keep = [
+                a
+                for a in as_list(st.get("Action"))
+                if not any(action_matches([a], x) for x in needed_actions(f))
+            ]
+            if not keep:
+                return None
+            st["Action"] = keep
+    kind = "user" if f.principal.kind == "user" else "role"
+    applier = iam_applier(
+        f.principal_account,
+        "iam:CreatePolicyVersion" if pol.startswith("arn:") else f"iam:Put{kind.title()}Policy",
+    )
+    if pol.startswith("arn:"):
+        cli = f"aws iam create-policy-version --policy-arn {sh(pol)} --policy-document {sh(compact(doc))} --set-as-default"
+        notes: tuple[str, ...] = (
+            "a managed policy keeps at most 5 versions: delete an old non-default version first when it has 5",
+        )
+        tf = f'resource "aws_iam_policy" "{tf_name(pol.rsplit("/", 1)[-1])}" {{\n  name   = "{pol.rsplit("/", 1)[-1]}"\n  policy = jsonencode({hcl_json(doc)})\n}}'
+    else:
+        name = pol.removeprefix("inline:")
+        cli = f"aws iam put-{kind}-policy --{kind}-name {sh(f.principal.name or '')} --policy-name {sh(name)} --policy-document {sh(compact(doc))}"
+        notes = ()
+        tf = (
+            f'resource "aws_iam_{kind}_policy" "{tf_name(name)}" {{\n'
+            f'  name   = "{name}"\n  {kind}   = "{f.principal.name}"\n'
+            f"  policy = jsonencode({hcl_json(doc)})\n}}"
+        )
+    return Fix(
+        summary=summary,
+        cli=cli,
+        terraform=tf,
+        applied_by=applier.arn,
+        applied_by_reason=applier.how,
+        notes=notes,
+    )
 
 
 def check(ctx: Context) -> Finding | None:
@@ -49,12 +111,14 @@ def check(ctx: Context) -> Finding | None:
             f"# narrow Deny statement {sid} so it no longer matches {ctx.key}, then:\n"
             f"aws iam put-{kind}-policy --{kind}-name {entity} --policy-name {name} --policy-document file://policy.json"
         )
+    summary = f"Narrow Deny statement {sid} of {pol} (exclude {ctx.key} with NotResource or a condition) if this use is intended."
     return ctx.finding(
         META,
         f"Deny statement {sid} in IAM policy {pol} of {ctx.who} blocks {ctx.action} on {ctx.key}; narrow the Deny.",
         evidence,
-        Fix(
-            summary=f"Narrow Deny statement {sid} of {pol} (exclude {ctx.key} with NotResource or a condition) if this use is intended.",
+        narrowed_deny_fix(ctx, pol, sid, summary)
+        or Fix(
+            summary=summary,
             cli=cli,
             terraform=(
                 f'data "aws_iam_policy_document" "{tf_name(pol.rsplit("/", 1)[-1].removeprefix("inline:"))}" {{\n'

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import (
     cli_edit_key_policy,
+    key_policy_fix,
     needed_actions,
     policy_principal,
     statement,
+    statement_by_sid,
     tf_key_policy_statement,
 )
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
-from harness.diagnosis.rules._policy import key_policy_implicit, unmet_conditions
+from harness.diagnosis.rules._policy import UnmetCondition, key_policy_implicit, unmet_conditions
 
 META = RuleMeta(
     code="KEY_POLICY_CONDITION_UNMET",
@@ -40,6 +43,36 @@ def _advice(key: str) -> str:
     if low.startswith("kms:encryptioncontext:"):
         return f"send encryption context {key.split(':', 2)[2]} with the required value"
     return _ADVICE.get(low, "meet the condition, or correct its value")
+
+
+# Conditions whose value is a fact about the caller, not about the request: a mismatch there is a
+# wrong value in the policy (catalog #23: kms:CallerAccount names another account), fixed by
+# putting the caller's value; request-side conditions (encryption context, kms:ViaService,
+# aws:SourceVpce) are met by changing the call instead.
+_ACCOUNT_KEYS = {"kms:calleraccount", "aws:principalaccount"}
+
+
+def _account_value_fix(ctx: Context, unmet: UnmetCondition) -> Fix | None:
+    f = ctx.facts
+    if unmet.key.lower() not in _ACCOUNT_KEYS or f.key_policy is None or not f.principal_account:
+        return None
+    policy = copy.deepcopy(f.key_policy)
+    changed = False
+    for st in statement_by_sid(policy, unmet.sid):
+        block = (st.get("Condition") or {}).get(unmet.operator) or {}
+        for key in list(block):
+            if key.lower() == unmet.key.lower():
+                block[key] = f.principal_account
+                changed = True
+    if not changed:
+        return None
+    return key_policy_fix(
+        f,
+        f"Statement {unmet.sid} allows only {unmet.key} {', '.join(map(str, unmet.expected))}; "
+        f"set it to the caller's account {f.principal_account}.",
+        policy,
+        change=f"{unmet.key} -> {f.principal_account}",
+    )
 
 
 def check(ctx: Context) -> Finding | None:
@@ -68,7 +101,8 @@ def check(ctx: Context) -> Finding | None:
         f"The key policy of {ctx.key} allows {ctx.action} to {ctx.who} only when {first.key} is "
         f"{', '.join(map(str, first.expected))}, and the request does not meet it; {_advice(first.key)}.",
         evidence,
-        Fix(
+        _account_value_fix(ctx, first)
+        or Fix(
             summary=f"Make the request meet {first.operator} {first.key} (statement {first.sid}), or correct the condition's value; do not drop the condition.",
             cli=cli_edit_key_policy(
                 ctx.facts,

@@ -11,6 +11,7 @@ from typing import Any
 
 from harness.diagnosis.context import Context
 from harness.diagnosis.facts import parse_policy
+from harness.diagnosis.fixes import key_call_fix, key_policy_fix, sh
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 
@@ -87,13 +88,36 @@ def check(ctx: Context) -> Finding | None:
         return None
     arn = md.get("Arn") or ctx.key
     failing_here = ctx.denied or md.get("KeyState") != "Enabled"
+    source = f.replica(source_region).get("policy")
+    source_doc = parse_policy(source.response.get("Policy")) if source and source.response else None
+    summary = f"Copy the key policy (and needed grants/state) of the {source_region} copy to the {f.region} replica; Regions are never synchronized."
+    primary_arn = str(
+        ((md.get("MultiRegionConfiguration") or {}).get("PrimaryKey") or {}).get("Arn") or ""
+    )
+    fix = None
+    if source_doc is not None and f.key_policy is not None and source_doc != f.key_policy:
+        fix = key_policy_fix(
+            f, summary, source_doc, change=f"the policy of the {source_region} copy"
+        )
+    elif md.get("KeyState") == "Disabled":
+        fix = key_call_fix(
+            f,
+            summary,
+            [f"aws kms enable-key --key-id {sh(str(arn))} --region {f.region}"],
+            "kms:EnableKey",
+            'resource "aws_kms_replica_key" "replica" {\n'
+            f"  primary_key_arn = {json.dumps(primary_arn or str(arn))}\n"
+            "  enabled         = true\n"
+            "}",
+        )
     return ctx.finding(
         META,
         f"Multi-Region key {md.get('KeyId')} is configured differently in {f.region} than in {source_region}; "
         f"align the {f.region} copy so {ctx.who} can call {ctx.action} there.",
         evidence,
-        Fix(
-            summary=f"Copy the key policy (and needed grants/state) of the {source_region} copy to the {f.region} replica; Regions are never synchronized.",
+        fix
+        or Fix(
+            summary=summary,
             cli=(
                 f"aws kms get-key-policy --key-id {md.get('KeyId')} --policy-name default --query Policy --output text --region {source_region} > key-policy.json\n"
                 f"aws kms put-key-policy --key-id {arn} --policy-name default --policy file://key-policy.json --region {f.region}"
@@ -101,7 +125,7 @@ def check(ctx: Context) -> Finding | None:
             terraform=(
                 'resource "aws_kms_replica_key" "replica" {\n'
                 f"  provider        = aws.{f.region.replace('-', '_')}\n"
-                '  primary_key_arn = "<primary-key-arn>"\n'
+                f"  primary_key_arn = {json.dumps(primary_arn or str(arn))}\n"
                 "  policy          = data.aws_iam_policy_document.shared.json  # the same document in every Region\n"
                 "}"
             ),
