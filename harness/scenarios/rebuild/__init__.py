@@ -107,10 +107,16 @@ def scenario_from_bundle(
             spec["policy"] = main_policy
             book.principal_values(main_policy, "the key policy")
         else:
+            spec["policy"] = _stand_in_key_policy(ev, book, action)
             book.gap(
                 "key policy",
-                "GetKeyPolicy was not read or was refused; rebuilt with the default key "
-                "policy (key-policy-default.html)",
+                "GetKeyPolicy was not read or was refused (it cannot be read from another "
+                "account); rebuilt as the default key policy (key-policy-default.html)"
+                + (
+                    ", allowing the caller's account because the error names another layer"
+                    if len(spec["policy"]["Statement"]) > 1
+                    else ""
+                ),
             )
         for replica_region, replica in spec.get("replicas", {}).items():
             doc = replica_policies.get(replica_region)
@@ -121,6 +127,8 @@ def scenario_from_bundle(
     _trust(ev, book)
     vpces, vpce_names = _vpc_endpoints(ev, book, caller.account)
     identity = caller_identity(ev, book)
+    if not identity["policies"] and not identity.get("managed_policies"):
+        identity.update(_inferred_identity(ev, book, action))
     aliases = _aliases(ev, book, keys)
     setup: dict[str, Any] = {"region": keys.keys.get("data", {}).get("region", region)}
     call: dict[str, Any] = {"principal": "app", "operation": operation, "region": region}
@@ -275,6 +283,56 @@ def _multi_region(meta: dict[str, Any], spec: dict[str, Any], ev: Evidence) -> s
             else spec.get("state", "Enabled")
         )
     return str(primary.get("Arn")) if primary.get("Arn") else None
+
+
+def _inferred_identity(ev: Evidence, book: Book, action: str) -> dict[str, Any]:
+    """With no IAM reads, an error AWS returns only after authorization (key state, usage,
+    ciphertext: key-state.html, API_Decrypt.html) shows that IAM allowed the call."""
+    from harness.diagnosis import messages
+
+    code = str((ev.request.get("observed_error") or {}).get("code", ""))
+    if not code or messages.is_denied(code) or ev.all("iam", "GetRole") or ev.all("iam", "GetUser"):
+        return {}
+    book.gap(
+        f"identity policies of {book.caller.arn}",
+        f"not in the bundle; {code} comes after authorization, so the caller is rebuilt "
+        f"with a policy allowing {action} on the key",
+    )
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}],
+    }
+    return {"policies": [doc]}
+
+
+def _stand_in_key_policy(ev: Evidence, book: Book, action: str) -> dict[str, Any]:
+    """The default key policy; for a caller in another account whose AccessDenied names a
+    layer other than the key policy, also an allow for that account: AWS names the key
+    policy ("resource-based policy") when it is what refused (catalog section 3)."""
+    from harness.diagnosis import messages
+
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{book.key_account}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    observed = ev.request.get("observed_error") or {}
+    signal = messages.parse(str(observed.get("code", "")), str(observed.get("message", "")))
+    if book.caller.account != book.key_account and signal.layer not in (None, "key-policy"):
+        statements.append(
+            {
+                "Sid": "CallerAccountInferredFromTheError",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{book.caller.account}:root"},
+                "Action": action,
+                "Resource": "*",
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def _grants(ev: Evidence, book: Book, keys: Keys) -> list[dict[str, Any]]:
