@@ -36,7 +36,8 @@ def test_at_least_fifteen_hand_written_bundles_of_every_kind() -> None:
     assert sum(1 for b in bundles if b.get("redacted")) >= 2
     assert sum(1 for b in bundles if any("error" in c for c in b["calls"])) >= 2  # refused
     accounts = [
-        {c.get("account") for c in b["calls"]} | {b["request"]["principal"].split(":")[4]}
+        {c.get("account") for c in b["calls"]}
+        | {b["request"]["principal"].split(":")[4], b["request"].get("key_account")}
         for b in bundles
     ]
     assert sum(1 for a in accounts if len(a - {None}) >= 2) >= 3  # multi-account
