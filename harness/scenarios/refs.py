@@ -25,6 +25,9 @@ class Resolved:
     caller: dict[str, str] = field(default_factory=dict)
     org: dict[str, str] = field(default_factory=dict)
     ciphertext: dict[str, bytes] = field(default_factory=dict)
+    # AWS managed keys the call used ("s3" for alias/aws/s3): AWS creates them, so their ids
+    # are known only once the call has used them (Runner.attempt reads them as the operator).
+    managed: dict[str, dict[str, str]] = field(default_factory=dict)
     prefix: str = ""
 
     def key_ref(self, value: str) -> str:
@@ -37,6 +40,9 @@ class Resolved:
         table = getattr(self, kind, None)
         if kind == "region":
             return self.region
+        if (kind, name) == ("run", "prefix"):
+            # The name prefix of this provisioning ("" unless names must stay apart).
+            return self.prefix
         if not isinstance(table, dict) or kind == "ciphertext":
             raise UsageError(f"unknown reference kind ${{{kind}.{name}}}")
         if kind in ("account", "caller", "org"):

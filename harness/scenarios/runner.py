@@ -276,6 +276,7 @@ class Runner:
         with self.stage("call"):
             caller = issue_credentials(provisioner, scenario.call, scenario.setup, resolved)
             outcome = make_call(caller, scenario.call, resolved)
+        self.note_managed_key(provisioner, scenario, resolved)
         sees_error = scenario.setup.get("investigator", {}).get("sees_error", True)
         recorded = None
         if needs_trail(outcome):
@@ -309,6 +310,22 @@ class Runner:
         with self.stage("diagnose"):
             diagnosis = diagnose(bundle).to_dict()
         return Attempt(outcome=outcome, bundle=bundle, diagnosis=diagnosis)
+
+    def note_managed_key(
+        self, provisioner: NativeProvisioner, scenario: Scenario, resolved: Resolved
+    ) -> None:
+        """Record the AWS managed key an `alias/aws/...` call used, for `${managed.NAME.arn}`
+        in expectations (never for the investigation, which reads the wire only)."""
+        key = str(scenario.call.get("key") or "")
+        if not key.startswith("alias/aws/"):
+            return
+        caller = resolved.principal[scenario.call["principal"]]["account"]
+        kms = provisioner.client("kms", caller, scenario.call["region"])
+        metadata = kms.describe_key(KeyId=key)["KeyMetadata"]
+        resolved.managed[key.removeprefix("alias/aws/")] = {
+            "arn": metadata["Arn"],
+            "id": metadata["KeyId"],
+        }
 
     def readers(
         self,
