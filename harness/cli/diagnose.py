@@ -26,7 +26,14 @@ def read_bundle(path: str) -> dict[str, Any]:
     help="Evidence bundle to diagnose offline.",
 )
 @request_options
-@click.option("--action", "actions", multiple=True, help=ACTION_HELP)
+@click.option(
+    "--action",
+    "actions",
+    multiple=True,
+    default=("kms:Decrypt",),
+    show_default=True,
+    help=ACTION_HELP,
+)
 @click.option(
     "--format",
     "fmt",
@@ -34,13 +41,18 @@ def read_bundle(path: str) -> dict[str, Any]:
     default="text",
     show_default=True,
 )
-def diagnose(bundle_path: str | None, actions: tuple[str, ...], fmt: str, **options: Any) -> None:
+@click.pass_context
+def diagnose(
+    ctx: click.Context, bundle_path: str | None, actions: tuple[str, ...], fmt: str, **options: Any
+) -> None:
     """Find the root cause of a KMS failure, the facts that prove it, and the exact fix."""
     from harness.diagnosis import diagnose as run_diagnosis
     from harness.diagnosis.render import render
 
     key, principal = options["key"], options["principal"]
-    if bundle_path and any((key, principal, actions)):
+    # kms:Decrypt when not given, as in `collect`; only a given --action conflicts with --bundle.
+    action_given = ctx.get_parameter_source("actions") is not click.core.ParameterSource.DEFAULT
+    if bundle_path and any((key, principal, action_given)):
         raise UsageError("use either --bundle or --key/--principal/--action, not both")
     if bundle_path:
         bundle = read_bundle(bundle_path)

@@ -112,3 +112,53 @@ def test_ctrl_c_during_run_all_prints_the_rows_that_finished(lab_endpoint: str) 
     for sid in finished:
         assert sid in out  # the rows that finished are in the table
     assert "scenarios ok" in out
+
+
+def test_shared_flags_have_one_default_across_commands() -> None:
+    import click
+
+    from harness.cli import cli
+
+    seen: dict[str, dict[str, object]] = {}
+
+    def walk(cmd: click.Command, path: str) -> None:
+        for param in cmd.params:
+            if isinstance(param, click.Option):
+                for flag in ("--action", "--region", "--profile", "--upstream"):
+                    if flag in param.opts:
+                        seen.setdefault(flag, {})[path] = param.default
+        if isinstance(cmd, click.Group):
+            ctx = click.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                assert sub is not None
+                walk(sub, f"{path} {name}".strip())
+
+    walk(cli, "")
+    assert len(seen["--action"]) >= 2 and len(seen["--upstream"]) >= 3
+    for flag, defaults in seen.items():
+        assert len({repr(d) for d in defaults.values()}) == 1, (flag, defaults)
+    assert set(seen["--action"].values()) == {("kms:Decrypt",)}
+
+
+def test_diagnose_without_action_decides_kms_decrypt_as_collect_does(
+    lab_endpoint: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from harness.pytest_plugin import Lab, provision
+
+    # The investigator reads as the lab account's operator (contract section 5).
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "111111111111")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "lab-operator-secret")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    built = provision(Lab(lab_endpoint, "moto"), "key-disabled")
+    key = built.names["key"]["data"]["arn"]
+    argv = ["--key", key, "--principal", built.caller.arn, "--endpoint-url", lab_endpoint]
+    assert main(["diagnose", *argv, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["request"]["action"] == "kms:Decrypt"
+    # key-state.html: a disabled key cannot be used for Decrypt.
+    assert report["primary"] == "KEY_DISABLED"
