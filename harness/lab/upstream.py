@@ -136,54 +136,109 @@ class Upstream:
 
 
 class EmbeddedMoto(Upstream):
-    """moto's server in this process, on a free loopback port."""
+    """moto's WSGI app called in this process: no port, so nothing can reach it around the lab.
+
+    moto accepts writes for any account without authorization; a listening port would let
+    anyone on the machine plant keys or policies the lab then serves (issue 12). Requests go
+    from the gateway (`send`) and from the lab's boto3 clients (a `before-send` hook) straight
+    into the app.
+    """
 
     kind = "moto"
+    # Never resolved: every request is answered in-process before botocore would connect.
+    URL = "http://moto.in-process"
 
     def __init__(self) -> None:
-        super().__init__("http://127.0.0.1:0")
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        super().__init__(self.URL)
+        self._app: Any = None
 
     def start(self) -> None:
         # moto builds ~1,300 sample AMIs (with volumes and snapshots) each time an account's EC2
         # backend is created, i.e. after every reset; no KMS scenario needs them.
         os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        class QuietMotoHandler(MotoRequestHandler):
-            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-                return
-
-        app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(
-            "127.0.0.1", 0, app, threaded=True, request_handler=QuietMotoHandler
-        )
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.1,), name="kmslab-moto", daemon=True
-        )
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._connect()
+        self._app = DomainDispatcherApplication(create_backend_app)
 
     def stop(self) -> None:
-        super().stop()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        self._app = None
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        timeout: float | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+        if self._app is None:
+            raise EndpointError("embedded moto is not started")
+        path, _, query = path.partition("?")
+        builder = EnvironBuilder(
+            path=path,
+            base_url=self.URL,
+            query_string=query,
+            method=method,
+            headers=list(headers.items()),
+            data=body or b"",
+        )
+        try:
+            environ = builder.get_environ()
+        finally:
+            builder.close()
+        app_iter, status, response_headers = run_wsgi_app(self._app, environ, buffered=True)
+        try:
+            data = b"".join(app_iter)
+        finally:
+            close = getattr(app_iter, "close", None)
+            if close is not None:
+                close()
+        return int(status.split(" ", 1)[0]), dict(response_headers.items()), data
+
+    def client(self, service: str, account: str, region: str = "us-east-1") -> Any:
+        key = (service, account, region)
+        if key in self._clients:
+            return self._clients[key]
+        client = super().client(service, account, region)
+        client.meta.events.register("before-send", self._answer)
+        return client
+
+    def _answer(self, request: Any, **_: Any) -> Any:
+        """botocore's before-send hook: answer from moto in-process (a response stops the send)."""
+        import botocore.awsrequest
+
+        parts = urlsplit(request.url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        body = request.body or b""
+        if hasattr(body, "read"):
+            body = body.read()
+        elif isinstance(body, str):
+            body = body.encode()
+        sent = {
+            k: v.decode("latin-1") if isinstance(v, bytes) else str(v)
+            for k, v in request.headers.items()
+        }
+        status, headers, data = self.send(request.method, path, sent, bytes(body))
+        return botocore.awsrequest.AWSResponse(request.url, status, headers, _Raw(data))
 
     def describe(self) -> str:
-        return f"embedded moto at {self.url}"
+        return "embedded moto (in-process, no port)"
+
+
+class _Raw:
+    """The raw body botocore reads from an AWSResponse."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self._data
+
+    def read(self, *_: Any) -> bytes:
+        data, self._data = self._data, b""
+        return data
 
 
 class LocalStack(Upstream):
@@ -218,8 +273,19 @@ class LocalStack(Upstream):
         script = repo_root() / "scripts" / "localstack.sh"
         if not script.exists():
             raise EndpointError(f"LocalStack is not running at {self.url} and {script} is missing")
+        # Nothing answers at the configured port: start one on a loopback port chosen now,
+        # not a well-known one. LocalStack itself accepts unauthenticated writes on its port
+        # (residual risk, README "The lab endpoint"); only the lab is told where it listens.
+        port = _free_loopback_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self._connect()
         proc = subprocess.run(
-            [str(script), "up"], capture_output=True, text=True, timeout=180, check=False
+            [str(script), "up"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+            env={**os.environ, "KMSLAB_LOCALSTACK_PORT": str(port)},
         )
         if proc.returncode != 0 or not self.healthy():
             detail = (proc.stderr or proc.stdout).strip().splitlines()
@@ -238,7 +304,15 @@ class LocalStack(Upstream):
         return False
 
     def describe(self) -> str:
-        return f"LocalStack at {self.url}"
+        return "LocalStack (loopback)"
+
+
+def _free_loopback_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def make_upstream(spec: str) -> Upstream:
