@@ -13,6 +13,8 @@ Feature: Runbook step 5: identity, boundary, session and organization policies
     Examples:
       | id |
       | aws-managed-key-direct |
+      | credentials-expired |
+      | credentials-wrong-secret |
       | boundary-blocks-named-role |
       | iam-explicit-deny |
       | iam-managed-policy-other-key |

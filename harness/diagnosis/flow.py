@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 # (id, label, evaluator layers, finding codes)
 NODES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     (
+        "credentials",
+        "Caller's credentials accepted (signature, session token, expiry)",
+        (),
+        ("CREDENTIALS_INVALID",),
+    ),
+    (
         "service",
         "KMS service in the Region (health, request rate)",
         (),

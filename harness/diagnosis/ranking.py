@@ -23,6 +23,8 @@ from harness.diagnosis import messages
 from harness.diagnosis.model import Agreement, Finding
 
 ORDER: tuple[str, ...] = (
+    # AWS authenticates the request before anything else (no policy is read on refusal).
+    "CREDENTIALS_INVALID",
     "KMS_SERVICE_EVENT",
     "THROTTLED",
     "WRONG_REGION",
@@ -70,6 +72,13 @@ ORDER: tuple[str, ...] = (
     "NO_FAULT_FOUND",
 )
 
+
+def _credential_codes() -> frozenset[str]:
+    from harness.diagnosis.rules.credentials_invalid import CODES
+
+    return CODES
+
+
 _EXPLICIT_GUARDS = {
     "RCP_BLOCKS",
     "SCP_BLOCKS",
@@ -99,6 +108,7 @@ _CODES_OF = {
     "KEY_POLICY_TOO_LARGE": {"LimitExceededException"},
     "GRANT_LIMIT_REACHED": {"LimitExceededException"},
     "THROTTLED": {"ThrottlingException"},
+    "CREDENTIALS_INVALID": set(_credential_codes()),
     "KMS_SERVICE_EVENT": messages.RETRYABLE | {"ThrottlingException"},
     "KEY_UNAVAILABLE": {"KMSInvalidStateException"},
     "MULTI_REGION_REPLICA_DIVERGED": {"DisabledException", "KMSInvalidStateException"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import botocore.exceptions
@@ -15,6 +15,8 @@ from harness.scenarios.refs import Resolved, substitute
 
 VPCE_HEADER = "X-Lab-Source-Vpce"
 VIA_SERVICE_HEADER = "X-Lab-Via-Service"
+# The shortest session AssumeRole grants (API_AssumeRole.html: DurationSeconds minimum 900).
+EXPIRING_SESSION_SECONDS = 900
 
 
 @dataclass
@@ -79,6 +81,19 @@ def issue_credentials(
         headers[VIA_SERVICE_HEADER] = str(substitute(call["via_service"], resolved))
     caller = credentials_of(provisioner, call, setup, resolved, headers)
     resolved.caller = {"arn": caller.arn}
+    spoiled = call.get("credentials")
+    if spoiled == "wrong-secret":
+        # The access key id the lab issued, with a secret that does not go with it.
+        secret = caller.target.secret_access_key or ""
+        caller = Caller(caller.arn, replace(caller.target, secret_access_key=secret[::-1] + "x"))
+    elif spoiled == "expired":
+        # The session was issued for EXPIRING_SESSION_SECONDS; move the lab's clock past it
+        # rather than wait (lab control clock_offset_seconds).
+        from harness.lab.client import LabClient
+
+        lab = LabClient(str(caller.target.endpoint_url))
+        offset = float(lab.get_controls().get("clock_offset_seconds") or 0)
+        lab.set_controls({"clock_offset_seconds": offset + EXPIRING_SESSION_SECONDS + 1})
     return caller
 
 
@@ -98,6 +113,8 @@ def credentials_of(
     if info["type"] == "role":
         sts = provisioner.client("sts", account_id, setup["region"])
         params: dict[str, Any] = {"RoleArn": info["arn"], "RoleSessionName": call["session_name"]}
+        if call.get("credentials") == "expired":
+            params["DurationSeconds"] = EXPIRING_SESSION_SECONDS
         if call.get("session_policy"):
             params["Policy"] = json.dumps(substitute(call["session_policy"], resolved))
         creds = sts.assume_role(**params)["Credentials"]

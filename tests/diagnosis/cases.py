@@ -936,6 +936,29 @@ def throttled() -> dict[str, Any]:
     return healthy().observed("ThrottlingException", THROTTLED_MESSAGE).build()
 
 
+def credentials_expired() -> dict[str, Any]:
+    # KMS (JSON protocol) text for an expired session: IAM API CommonErrors, ExpiredTokenException.
+    return (
+        healthy()
+        .observed("ExpiredTokenException", "The security token included in the request is expired")
+        .build()
+    )
+
+
+def credentials_wrong_secret() -> dict[str, Any]:
+    # reference_sigv-troubleshooting.html: the text of a signature that does not verify.
+    return (
+        healthy()
+        .observed(
+            "InvalidSignatureException",
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method. "
+            "Consult the service documentation for details.",
+        )
+        .build()
+    )
+
+
 def investigator_denied() -> dict[str, Any]:
     return _without(healthy(), "GetKeyPolicy").key_policy_error().build()
 
@@ -1153,6 +1176,13 @@ CASES: dict[str, dict[str, Case]] = {
         "positive": (throttled, "primary"),
         "negative": (healthy_bundle, "absent"),
         "near_miss": (invalid_ciphertext_plain, "absent"),
+    },
+    "CREDENTIALS_INVALID": {
+        "positive": (credentials_expired, "primary"),
+        "negative": (healthy_bundle, "absent"),
+        # A grant token is a token too, but refusing it is KMS's authorization, not AWS's
+        # authentication: GRANT_TOKEN_INVALID, not this.
+        "near_miss": (grant_token_invalid, "absent"),
     },
     "INVESTIGATOR_ACCESS_DENIED": {
         "positive": (investigator_denied, "primary"),

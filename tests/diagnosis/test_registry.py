@@ -53,6 +53,7 @@ CONTRACT = {
     "KEY_POLICY_TOO_LARGE": "extra",
     "GRANT_LIMIT_REACHED": "extra",
     "THROTTLED": "extra",
+    "CREDENTIALS_INVALID": "extra",
     "INVESTIGATOR_ACCESS_DENIED": None,
     "NO_FAULT_FOUND": None,
 }
