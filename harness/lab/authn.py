@@ -148,7 +148,7 @@ class Authenticator:
             # A temporary key id without its token, with another session's token, or a
             # long-term key with a token: AWS does not recognise the credential.
             raise sigv4.Refusal("unknown-key", sigv4.INVALID_TOKEN)
-        if found.expires is not None and found.expires <= self.lab.controls.now():
+        if found.expires is not None and found.expires <= self.lab.controls.now(found.account):
             raise sigv4.Refusal("expired-token", sigv4.EXPIRED_TOKEN)
         sigv4.check_time(signed, dt.datetime.now(dt.UTC))
         if self.verify_signatures:

@@ -43,8 +43,9 @@ The JSON shape (every field optional in a `set`, merged into the current control
 - `clock_offset_seconds`: seconds added to the lab's clock for credential lifetimes (issue
   time and expiry of STS credentials), so expiry is testable without waiting; signatures
   are still checked against the real clock, as clients sign with theirs.
-- `accounts`: per account id, its own `grant_propagation_seconds`, `grant_quota` and
-  `health_events` in place of the lab-wide ones (for a key: its owner's account; for Health:
+- `accounts`: per account id, its own `grant_propagation_seconds`, `grant_quota`,
+  `health_events` and `clock_offset_seconds` (credentials issued in that account) in place
+  of the lab-wide ones (for a key: its owner's account; for Health:
   the caller's), so a workshop can give one participant's accounts a control without reaching
   the rest of the room. `null` for an account removes its overrides.
 """
@@ -74,7 +75,12 @@ FIELDS = (
     "accounts",
 )
 # The lab-wide controls an account may override for itself.
-ACCOUNT_FIELDS = ("grant_propagation_seconds", "grant_quota", "health_events")
+ACCOUNT_FIELDS = (
+    "grant_propagation_seconds",
+    "grant_quota",
+    "health_events",
+    "clock_offset_seconds",
+)
 
 
 def defaults() -> dict[str, Any]:
@@ -214,9 +220,10 @@ class Controls:
     def grant_quota(self) -> int:
         return int(self._data["grant_quota"])
 
-    def now(self) -> dt.datetime:
-        """The lab's clock for credential lifetimes (real time plus `clock_offset_seconds`)."""
-        offset = self._data["clock_offset_seconds"]
+    def now(self, account: str | None = None) -> dt.datetime:
+        """The lab's clock for credential lifetimes of `account` (real time plus its
+        `clock_offset_seconds`, or the lab-wide one)."""
+        offset = self._for(account, "clock_offset_seconds")
         return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset)
 
     def _for(self, account: str | None, name: str) -> Any:

@@ -134,7 +134,7 @@ class Sts:
         )
         template.user_id = f"{template.role_id}:{session}"
         principal, secret, token = self.lab.identities.issue(
-            template, duration, self.lab.controls.now()
+            template, duration, self.lab.controls.now(template.account)
         )
         xml = (
             credentials_xml(principal, secret, token)
@@ -164,7 +164,7 @@ class Sts:
         if not 900 <= duration <= 129600:
             raise _error("ValidationError", "DurationSeconds must be between 900 and 129600")
         principal, secret, token = self.lab.identities.issue(
-            caller, duration, self.lab.controls.now()
+            caller, duration, self.lab.controls.now(caller.account)
         )
         return credentials_xml(principal, secret, token), principal
 

@@ -81,19 +81,29 @@ def issue_credentials(
         headers[VIA_SERVICE_HEADER] = str(substitute(call["via_service"], resolved))
     caller = credentials_of(provisioner, call, setup, resolved, headers)
     resolved.caller = {"arn": caller.arn}
+    caller = spoil_credentials(caller, call, resolved.principal[call["principal"]]["account"])
+    return caller
+
+
+def spoil_credentials(caller: Caller, call: dict[str, Any], account: str) -> Caller:
+    """The caller as `call["credentials"]` says: as issued, `wrong-secret` (the issued access
+    key id with a secret that does not go with it) or `expired` (the session, issued for
+    EXPIRING_SESSION_SECONDS, outlived: the lab clock of the principal's account is moved past
+    it with the control clock_offset_seconds, so nobody else's credentials age)."""
     spoiled = call.get("credentials")
     if spoiled == "wrong-secret":
-        # The access key id the lab issued, with a secret that does not go with it.
         secret = caller.target.secret_access_key or ""
-        caller = Caller(caller.arn, replace(caller.target, secret_access_key=secret[::-1] + "x"))
-    elif spoiled == "expired":
-        # The session was issued for EXPIRING_SESSION_SECONDS; move the lab's clock past it
-        # rather than wait (lab control clock_offset_seconds).
+        return Caller(caller.arn, replace(caller.target, secret_access_key=secret[::-1] + "x"))
+    if spoiled == "expired":
         from harness.lab.client import LabClient
 
         lab = LabClient(str(caller.target.endpoint_url))
-        offset = float(lab.get_controls().get("clock_offset_seconds") or 0)
-        lab.set_controls({"clock_offset_seconds": offset + EXPIRING_SESSION_SECONDS + 1})
+        controls = lab.get_controls()
+        mine = (controls.get("accounts") or {}).get(account) or {}
+        offset = float(mine.get("clock_offset_seconds", controls.get("clock_offset_seconds") or 0))
+        lab.set_controls(
+            {"accounts": {account: {"clock_offset_seconds": offset + EXPIRING_SESSION_SECONDS + 1}}}
+        )
     return caller
 
 

@@ -31,7 +31,10 @@ FIELDS = (
     "vpc_endpoint",
     "ciphertext",
     "session_policy",
+    "credentials",
 )
+# How the application's credentials are (harness.scenarios.call.spoil_credentials).
+CREDENTIALS = ("current", "expired", "wrong-secret")
 
 HEADER = """\
 # The application's {operation} call, as its configuration makes it.
@@ -49,6 +52,8 @@ HEADER = """\
 # ciphertext:         the file the application reads, and what its code does to the bytes before
 #                     sending them: {transforms}
 # session_policy:     the session policy it passes to AssumeRole, or null
+# credentials:        (when present) the credentials it signs with: current (fresh, as issued),
+#                     expired (a session kept past its lifetime), wrong-secret (another secret)
 """
 
 
@@ -73,6 +78,8 @@ def from_call(call: dict[str, Any], resolved: Resolved, files: dict[str, str]) -
         if call.get("session_policy")
         else None,
     }
+    if call.get("credentials"):
+        config["credentials"] = call["credentials"]
     if call.get("ciphertext"):
         name = call["ciphertext"]["data"]
         config["ciphertext"] = {
@@ -152,6 +159,11 @@ def read(path: Path) -> dict[str, Any]:
         "vpc_endpoint": _optional_string(path, "vpc_endpoint", data.get("vpc_endpoint")),
         "session_policy": policy or None,
     }
+    credentials = data.get("credentials")
+    if credentials is not None and credentials not in CREDENTIALS:
+        raise UsageError(f"{path}: credentials must be one of {', '.join(CREDENTIALS)}")
+    if credentials not in (None, "current"):
+        out["credentials"] = credentials
     ciphertext = data.get("ciphertext")
     if ciphertext is not None:
         if not isinstance(ciphertext, dict) or not isinstance(ciphertext.get("file"), str):
@@ -171,7 +183,9 @@ def as_call(
     Grant tokens, the VPC endpoint and the service are the literal values the file holds, never
     names of the scenario's grants or endpoints, so the participant must find the real ones.
     """
-    out = {k: v for k, v in call.items() if k not in ("vpc_endpoint", "via_service")}
+    out = {k: v for k, v in call.items() if k not in ("vpc_endpoint", "via_service", "credentials")}
+    if config.get("credentials"):
+        out["credentials"] = config["credentials"]
     out["region"] = config["region"]
     out["encryption_context"] = dict(config["encryption_context"])
     out["grant_tokens"] = list(config["grant_tokens"])

@@ -24,7 +24,13 @@ from harness.aws import endpoint_errors
 from harness.errors import KmslabError, UsageError
 from harness.lab.controls import ACCOUNT_FIELDS
 from harness.paths import state_dir
-from harness.scenarios.call import Outcome, credentials_of, issue_credentials, make_call
+from harness.scenarios.call import (
+    Outcome,
+    credentials_of,
+    issue_credentials,
+    make_call,
+    spoil_credentials,
+)
 from harness.scenarios.model import Scenario
 from harness.scenarios.native import NativeProvisioner, controls_update, lab_targets
 from harness.scenarios.refs import Resolved, substitute
@@ -422,6 +428,8 @@ class Room:
             try:
                 caller = credentials_of(provisioner, call, live.setup, as_app, headers)
                 as_app.caller = resolved.caller = {"arn": caller.arn}
+                account = as_app.principal[call["principal"]]["account"]
+                caller = spoil_credentials(caller, call, account)
             except botocore.exceptions.ClientError as exc:
                 # The fix deleted or broke the application's principal: the call cannot happen.
                 error = exc.response.get("Error", {})

@@ -417,3 +417,18 @@ def test_embedded_moto_listens_on_no_port(moto_lab: Lab) -> None:
     assert listening <= lab_ports, f"only the lab's port is open, not {listening - lab_ports}"
     health = moto_lab.admin.health()
     assert health["upstream"] == "moto" and "port" not in json.dumps(health)
+
+
+def test_a_clock_moved_for_one_account_ages_no_other_accounts_sessions(
+    moto_lab: Lab, victim: dict[str, Any]
+) -> None:
+    from lab.labkit import OTHER
+
+    other_role = moto_lab.role("neighbour", account=OTHER, policy=allow())
+    neighbour = moto_lab.assume(other_role, "neighbour", DurationSeconds=900)
+    moto_lab.admin.set_controls({"accounts": {APP: {"clock_offset_seconds": 3600}}})
+    code, _, _ = _error(
+        lambda: moto_lab.client("kms", creds=victim["creds"]).decrypt(CiphertextBlob=victim["blob"])
+    )
+    assert code == "ExpiredTokenException"
+    assert "Keys" in moto_lab.client("kms", region="us-east-1", creds=neighbour).list_keys()
