@@ -322,6 +322,26 @@ def status(ctx: click.Context, fmt: str) -> None:
 
 
 @workshop.command()
+@click.option(
+    "--endpoint-url",
+    default=None,
+    help="The lab endpoint (default: AWS_ENDPOINT_URL or http://127.0.0.1:4566).",
+)
+@click.pass_context
+def page(ctx: click.Context, endpoint_url: str | None) -> None:
+    """Facilitator: publish the room to the lab and print the live page's address."""
+    from harness.errors import EndpointError
+
+    room = _room(ctx, endpoint_url)
+    if not room.publish():
+        raise EndpointError(
+            f"the lab at {room.endpoint} did not take the room (is it up, and is this the "
+            "facilitator's machine with its operator secret?)"
+        )
+    click.echo(room.page_url())
+
+
+@workshop.command()
 @click.argument("exercise_id")
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md")
 @click.option("--out", type=click.Path(dir_okay=False), default=None)

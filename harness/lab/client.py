@@ -80,6 +80,11 @@ class LabClient:
         result: dict[str, Any] = self._call("PUT", "controls", controls)
         return result
 
+    def publish_room(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        """Push a workshop room's snapshot for the facilitator's page (`/_kmslab/room`)."""
+        result: dict[str, Any] = self._call("POST", "room", snapshot)
+        return result
+
     def get_controls(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "controls")
         return result

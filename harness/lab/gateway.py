@@ -15,7 +15,7 @@ import botocore.credentials
 import botocore.exceptions
 from werkzeug.wrappers import Request, Response
 
-from harness.errors import EndpointError, KmslabError
+from harness.errors import EndpointError, KmslabError, UsageError
 from harness.lab import protocol, validate
 from harness.lab.authn import Authenticator, check_context
 from harness.lab.authz import Authorizer
@@ -31,6 +31,7 @@ from harness.lab.kms.model import KmsStore
 from harness.lab.kms.service import KmsService
 from harness.lab.logs import filter_log_events
 from harness.lab.orgs import Organization
+from harness.lab.room_page import RoomBoard
 from harness.lab.sts import Sts
 from harness.lab.upstream import OPERATOR_SECRET, Upstream
 
@@ -97,6 +98,7 @@ class Lab:
         )
         self.sts = Sts(self)
         self.health = Health(self.controls)
+        self.room_board = RoomBoard()
         self.endpoint = ""
         self.accounts_seen: set[str] = set()
         self.regions_seen: set[str] = set()
@@ -111,6 +113,7 @@ class Lab:
             sweep(self)
         self.identities.reset()
         self.controls.reset()
+        self.room_board.reset()
         self.kms_store.reset()
         self.iam.invalidate()
         self.orgs.reset()
@@ -139,6 +142,11 @@ class Lab:
 
     def admin(self, http: Request) -> Response:
         route = http.path[len("/_kmslab/") :].strip("/")
+        if route == "room" and http.method == "GET":
+            # The facilitator's page opens with its own page token, never operator credentials.
+            if not self.room_board.opens(http.args.get("token")):
+                return Response("no room page for this token\n", 403, content_type="text/plain")
+            return Response(self.room_board.page(), 200, content_type="text/html; charset=utf-8")
         if route != "health" and not self.authn.admin_allowed(http):
             # Only operators administer the lab: issued credentials (a workshop participant's
             # role, say) must not switch authorization off or wipe the room.
@@ -173,6 +181,12 @@ class Lab:
                 from harness.lab.state_routes import state_route
 
                 return state_route(self, http, route)
+            elif route == "room" and http.method == "POST":
+                try:
+                    snapshot = json.loads(http.get_data() or b"{}")
+                except ValueError:
+                    raise UsageError("room: body is not JSON") from None
+                body = self.room_board.publish(snapshot)
             elif route == "controls" and http.method == "GET":
                 body = self.controls.snapshot()
             elif route == "controls" and http.method in ("POST", "PUT"):

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 import re
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -218,6 +219,7 @@ class Room:
             record["checks"] = previous.get("checks", [])
             record["resets"] = previous.get("resets", 0) + 1
         self._save(participant, record)
+        self.publish()
         return record
 
     def reset(self, participant: str, exercise_id: str | None = None) -> dict[str, Any]:
@@ -349,6 +351,7 @@ class Room:
             stored = data["participants"][participant]["exercises"][record["exercise"]]
             used = min(int(stored.get("hints_used", 0)) + 1, len(hints))
             stored["hints_used"] = used
+        self.publish()
         return {
             "exercise": record["exercise"],
             "number": used,
@@ -366,6 +369,7 @@ class Room:
             data["participants"][participant]["exercises"][record["exercise"]]["solution_shown"] = (
                 True
             )
+        self.publish()
         live, intended, _ = self.scenarios(exercise, int(record["space"]))
         resolved = resolved_from_dict(record["resolved"])
         out = solution_of(exercise, live, intended, resolved)
@@ -479,6 +483,9 @@ class Room:
             stored = data["participants"][participant]["exercises"][record["exercise"]]
             stored.setdefault("checks", []).append(entry)
             stored["result"] = result
+            if result == "passed" and not stored.get("finished_at"):
+                stored["finished_at"] = entry["at"]
+        self.publish()
         return {"exercise": record["exercise"], "participant": participant, **entry}
 
     def _aws_resolves(
@@ -535,6 +542,37 @@ class Room:
 
     # -- facilitator ------------------------------------------------------------------------
 
+    def page_token(self) -> str:
+        """The token that opens the facilitator's page (made once per room, kept in the state)."""
+        with self.store.transaction() as data:
+            token = data.get("page_token")
+            if not token:
+                token = data["page_token"] = secrets.token_urlsafe(24)
+        return str(token)
+
+    def page_url(self) -> str:
+        return f"{self.endpoint}/_kmslab/room?token={self.page_token()}"
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the facilitator's page shows: no credentials, accounts or endpoints."""
+        keep = (
+            "participant", "exercise", "title", "hints_used", "hints_total", "solution_shown",
+            "checks", "result", "reasons", "started_at", "finished_at",
+        )  # fmt: skip
+        rows = [{k: row[k] for k in keep} for row in self.status() if row["current"]]
+        return {"token": self.page_token(), "title": "kmslab workshop", "participants": rows}
+
+    def publish(self) -> bool:
+        """Push the room to the lab's facilitator page; a lab that cannot take it (down, or
+        an older lab) never fails a participant's command, the next push catches up."""
+        from harness.lab import LabClient
+
+        try:
+            LabClient(self.endpoint, timeout=5).publish_room(self.snapshot())
+        except KmslabError:
+            return False
+        return True
+
     def status(self) -> list[dict[str, Any]]:
         """One row per participant and exercise started."""
         rows = []
@@ -554,6 +592,8 @@ class Room:
                         "hints_total": record.get("hints_total", 0),
                         "solution_shown": bool(record.get("solution_shown")),
                         "checks": len(checks),
+                        "title": record.get("title", ""),
+                        "finished_at": record.get("finished_at"),
                         "result": record.get("result", "started"),
                         "reasons": [r["code"] for r in (last or {}).get("reasons", [])],
                     }
