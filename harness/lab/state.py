@@ -39,6 +39,7 @@ import pickle
 import sys
 import tempfile
 import threading
+import types
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,7 +62,7 @@ COMPONENTS = ("identities", "controls", "kms_store", "orgs", "trail", "authz")
 LAB_SETS = ("accounts_seen", "regions_seen")
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 _ALLOWED_MODULES = (
-    "harness.",
+    "harness.lab.",
     "moto.",
     "cryptography.",
     "datetime",
@@ -74,6 +75,8 @@ _ALLOWED_MODULES = (
     "re",
     "enum",
     "ipaddress",
+    "dateutil.tz",
+    "zoneinfo",
 )
 _SAFE_BUILTINS = {
     "set",
@@ -112,14 +115,52 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
+def _safe_getattr(obj: Any, name: str) -> Any:
+    """getattr for pickled bound methods, without reaching private attributes or modules."""
+    if name.startswith("_") or isinstance(obj, types.ModuleType):
+        raise pickle.UnpicklingError(f"state file asks for attribute {name!r}, not allowed")
+    value = getattr(obj, name)
+    if isinstance(value, types.ModuleType):
+        raise pickle.UnpicklingError(f"state file asks for module {name!r}, not allowed")
+    return value
+
+
+# Callables a state file may name besides classes: the pickle protocol's own helpers and the
+# reducers above. Any other function (which could write files or start processes when called
+# with arguments from the file) is refused.
+_FUNCTIONS = {
+    ("copyreg", "_reconstructor"),
+    ("copyreg", "__newobj__"),
+    ("copyreg", "__newobj_ex__"),
+    ("harness.lab.state", "_private_key"),
+    ("threading", "Lock"),
+    ("threading", "RLock"),
+    ("_thread", "allocate_lock"),
+    ("_thread", "RLock"),
+    ("re", "_compile"),
+}
+
+
+def _allowed_module(module: str) -> bool:
+    return any(
+        module == m.rstrip(".") or module.startswith(m if m.endswith(".") else m + ".")
+        for m in _ALLOWED_MODULES
+    )
+
+
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        if module == "builtins" and name in _SAFE_BUILTINS:
-            return super().find_class(module, name)
-        if module.startswith(_ALLOWED_MODULES) or module in (
-            m.rstrip(".") for m in _ALLOWED_MODULES
-        ):
-            return super().find_class(module, name)
+        if module == "builtins":
+            if name == "getattr":
+                return _safe_getattr
+            if name in _SAFE_BUILTINS:
+                return super().find_class(module, name)
+        elif _allowed_module(module):
+            value = super().find_class(module, name)
+            if (module, name) in _FUNCTIONS or (
+                isinstance(value, type) and _allowed_module(value.__module__)
+            ):
+                return value
         raise pickle.UnpicklingError(f"state file refers to {module}.{name}, which is not allowed")
 
 
