@@ -146,7 +146,8 @@ class EmbeddedMoto(Upstream):
 
     kind = "moto"
     # Never resolved: every request is answered in-process before botocore would connect.
-    URL = "http://moto.in-process"
+    # A host without a dot: moto then reads S3 bucket names from the path, as from 127.0.0.1.
+    URL = "http://moto-in-process"
 
     def __init__(self) -> None:
         super().__init__(self.URL)

@@ -286,6 +286,13 @@ def test_room_operator_needs_the_room_secret(moto_lab: Lab, room: str) -> None:
     assert code == "SignatureDoesNotMatch"
     facilitator = moto_lab.client("kms", creds={"AccessKeyId": APP, "SecretAccessKey": room})
     assert facilitator.create_key()["KeyMetadata"]["KeyState"] == "Enabled"
+    # S3 signs differently (path not re-encoded, payload hash header); trail buckets need it.
+    s3 = moto_lab.client("s3", creds={"AccessKeyId": APP, "SecretAccessKey": room})
+    s3.create_bucket(Bucket="room-trail-bucket")
+    assert "room-trail-bucket" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    guessed_s3 = moto_lab.client("s3", creds={"AccessKeyId": APP, "SecretAccessKey": "anything"})
+    with pytest.raises(botocore.exceptions.ClientError):
+        guessed_s3.list_buckets()
     # Admin: the token of the room works, a guessed one does not, a signature needs the secret.
     assert _admin(moto_lab, "GET", "controls", **{"X-Kmslab-Token": "guess"}) == 403
     assert _admin(moto_lab, "GET", "controls", **{"X-Kmslab-Token": room}) == 200
