@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.lab.errors import AwsError
+from harness.policy import PolicyError, evaluate
 
 MANAGEMENT = "111111111111"
 MEMBERS = ("222222222222", "333333333333")
@@ -347,6 +348,23 @@ class Organization:
             raise bad from exc
         if not isinstance(doc, dict) or "Statement" not in doc:
             raise bad
+        if ptype in (SCP, RCP):
+            # An SCP or RCP applies to every caller below its target: one the evaluator cannot
+            # read would turn all their decisions into errors, so it is refused here, as AWS
+            # refuses a malformed policy document.
+            layer = "scps" if ptype == SCP else "rcps"
+            probe = {
+                "request": {
+                    "principal": f"arn:aws:iam::{MANAGEMENT}:role/probe",
+                    "action": "kms:Decrypt",
+                    "resource": f"arn:aws:kms:us-east-1:{MANAGEMENT}:key/probe",
+                },
+                layer: [[doc]],
+            }
+            try:
+                evaluate(probe)
+            except PolicyError as exc:
+                raise bad from exc
         if len(content) > 5120:
             raise AwsError(
                 "ConstraintViolationException", "You attempted to exceed the maximum policy size."

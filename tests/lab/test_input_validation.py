@@ -252,3 +252,32 @@ def test_the_lab_still_serves_after_every_refusal(moto_lab: Lab, attacker: dict[
     kms = moto_lab.client("kms", creds=attacker["creds"])
     assert kms.decrypt(CiphertextBlob=attacker["blob"])["Plaintext"] == b"secret"
     assert json.loads(json.dumps(moto_lab.admin.health()))["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"Version": "2012-10-17", "Statement": 5},
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "*"}]},
+    ],
+)
+def test_an_unreadable_scp_is_refused_so_it_cannot_break_every_caller(
+    moto_lab: Lab, attacker: dict[str, Any], content: dict[str, Any]
+) -> None:
+    """Organizations API_CreatePolicy: MalformedPolicyDocumentException for a document that
+    does not meet the policy type's requirements. Stored, it would apply to every account."""
+    reply = rawcall.json_call(
+        moto_lab.endpoint,
+        "organizations",
+        attacker["creds"],
+        "CreatePolicy",
+        {
+            "Content": json.dumps(content),
+            "Description": "x",
+            "Name": "evil",
+            "Type": "SERVICE_CONTROL_POLICY",
+        },
+    )
+    assert reply.status == 400 and reply.code == "MalformedPolicyDocumentException", reply.text
+    kms = moto_lab.client("kms", creds=attacker["creds"])
+    assert kms.decrypt(CiphertextBlob=attacker["blob"])["Plaintext"] == b"secret"
