@@ -338,3 +338,47 @@ def replace_principal(st: dict[str, Any], old: str, new: str) -> None:
         p["AWS"] = list(dict.fromkeys(p["AWS"]))
     elif aws == old:
         p["AWS"] = new
+
+
+def tf_variable(name: str, description: str, type_: str = "string", sensitive: bool = False) -> str:
+    """A value only the user has (a ciphertext, key material, which key was meant): declared so the
+    snippet validates on its own and Terraform asks for it."""
+    extra = "  sensitive   = true\n" if sensitive else ""
+    return (
+        f'variable "{name}" {{\n  description = {json.dumps(description)}\n  type        = {type_}\n'
+        f"{extra}}}\n\n"
+    )
+
+
+def cli_call(facts: Facts, action: str | None = None, extra: str = "") -> str:
+    """The failing call as an AWS CLI command, with the inputs a caller supplies as files (the
+    bundle never holds ciphertext or plaintext): runnable once those files are in place."""
+    op = (action or facts.action or "kms:Decrypt").split(":", 1)[-1]
+    command = re.sub(r"(?<!^)(?=[A-Z])", "-", op).lower()
+    key = sh(key_id_arg(facts))
+    inputs = {
+        "decrypt": f"--ciphertext-blob fileb://ciphertext.bin --key-id {key}",
+        "encrypt": f"--key-id {key} --plaintext fileb://plaintext.bin",
+        "re-encrypt": f"--ciphertext-blob fileb://ciphertext.bin --source-key-id {key} --destination-key-id {key}",
+        "generate-data-key": f"--key-id {key} --key-spec AES_256",
+        "generate-data-key-without-plaintext": f"--key-id {key} --key-spec AES_256",
+    }.get(command, f"--key-id {key}")
+    pairs = ",".join(f"{k}={v}" for k, v in facts.encryption_context.items())
+    context = f" --encryption-context {sh(pairs)}" if pairs else ""
+    return f"aws kms {command} {inputs}{context}{extra}{region_flag(facts)}"
+
+
+def tf_grant(facts: Facts, operations: list[str]) -> str:
+    """An aws_kms_grant for the caller on this key (Terraform exports its token)."""
+    return (
+        'resource "aws_kms_grant" "this" {\n'
+        f"  name              = {json.dumps(tf_name(policy_principal(facts).rsplit('/', 1)[-1]))}\n"
+        f"  key_id            = {json.dumps(facts.key_arn or facts.key_ref)}\n"
+        f"  grantee_principal = {json.dumps(policy_principal(facts))}\n"
+        f"  operations        = {json.dumps(operations)}\n"
+        "}\n\n"
+        'output "grant_token" {\n'
+        "  value     = aws_kms_grant.this.grant_token\n"
+        "  sensitive = true\n"
+        "}"
+    )

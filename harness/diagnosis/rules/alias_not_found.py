@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.fixes import region_flag, sh, tf_name, tf_variable
 from harness.diagnosis.model import Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._resolution import resolution
@@ -30,14 +30,15 @@ def check(ctx: Context) -> Finding | None:
             f"{f.principal_account}, not in the key owner's account {owner}; pass the key ARN (or alias ARN) instead."
         )
         fix_summary = f"Use the full key ARN (or arn:aws:kms:{f.region}:{owner}:{res.alias}) for cross-account calls."
-        cli = f"aws kms describe-key --key-id arn:aws:kms:{f.region}:{owner}:{res.alias}{region_flag(f, f.region)}"
+        cli = f"aws kms describe-key --key-id {sh(f'arn:aws:kms:{f.region}:{owner}:{res.alias}')}{region_flag(f, f.region)}"
     else:
         summary = (
             f"Alias {res.alias} does not exist in account {f.principal_account} and Region {f.region}; "
             f"{ctx.who} should create it or call {ctx.action} with the key ARN."
         )
         fix_summary = f"Create {res.alias} for the intended key, or pass the key ARN."
-        cli = f"aws kms create-alias --alias-name {res.alias} --target-key-id <intended-key-id>{region_flag(f, f.region)}"
+        # Which key was meant is not in the evidence: INTENDED_KEY_ID is the person's to supply.
+        cli = f'aws kms create-alias --alias-name {sh(res.alias)} --target-key-id "$INTENDED_KEY_ID"{region_flag(f, f.region)}'
     return ctx.finding(
         META,
         summary,
@@ -46,9 +47,10 @@ def check(ctx: Context) -> Finding | None:
             summary=fix_summary,
             cli=cli,
             terraform=(
-                f'resource "aws_kms_alias" "{res.alias.removeprefix("alias/").replace("-", "_").replace("/", "_")}" {{\n'
+                tf_variable("intended_key_id", f"the key {res.alias} should name")
+                + f'resource "aws_kms_alias" "{tf_name(res.alias.removeprefix("alias/"))}" {{\n'
                 f'  name          = "{res.alias}"\n'
-                "  target_key_id = aws_kms_key.intended.key_id\n"
+                "  target_key_id = var.intended_key_id\n"
                 "}"
                 if not res.cross_account
                 else f'data "aws_kms_key" "shared" {{\n  key_id = "arn:aws:kms:{f.region}:{owner}:{res.alias}"\n}}'

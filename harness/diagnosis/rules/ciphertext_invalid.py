@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.fixes import region_flag, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._crypto import context_matches, invalid_ciphertext
@@ -54,7 +54,12 @@ def check(ctx: Context) -> Finding | None:
             summary="Pass the raw ciphertext bytes (fileb:// with the CLI, base64-decode exactly once), or decrypt with the library that produced it.",
             cli=f"base64 --decode ciphertext.b64 > ciphertext.bin\naws kms decrypt --ciphertext-blob fileb://ciphertext.bin --key-id {ctx.key}{region_flag(f)}",
             terraform=(
-                'data "aws_kms_secrets" "decrypt" {\n'
+                tf_variable(
+                    "ciphertext_base64",
+                    "base64 of the raw CiphertextBlob, encoded once",
+                    sensitive=True,
+                )
+                + 'data "aws_kms_secrets" "decrypt" {\n'
                 "  secret {\n"
                 '    name    = "value"\n'
                 "    payload = var.ciphertext_base64  # base64 of the raw CiphertextBlob, encoded once\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.fixes import region_flag, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._crypto import (
@@ -72,7 +72,12 @@ def check(ctx: Context) -> Finding | None:
             summary=f"Pass exactly the encryption context used at encryption: {json.dumps(used, sort_keys=True)}.",
             cli=f"aws kms decrypt --key-id {ctx.key} --ciphertext-blob fileb://ciphertext.bin --encryption-context {pairs or '<none>'}{region_flag(f)}",
             terraform=(
-                'data "aws_kms_secrets" "decrypt" {\n'
+                tf_variable(
+                    "ciphertext_base64",
+                    "base64 of the raw CiphertextBlob, encoded once",
+                    sensitive=True,
+                )
+                + 'data "aws_kms_secrets" "decrypt" {\n'
                 "  secret {\n"
                 '    name    = "value"\n'
                 "    payload = var.ciphertext_base64\n"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.fixes import cli_call, key_id_arg, region_flag, sh, tf_grant
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.rules._grants import grant_operations
 
 META = RuleMeta(
     code="GRANT_TOKEN_INVALID",
@@ -36,9 +37,10 @@ def check(ctx: Context) -> Finding | None:
         evidence,
         Fix(
             summary="Pass the exact token returned by CreateGrant (unmodified, at most 10 tokens), or drop GrantTokens after propagation.",
-            cli=f"aws kms list-grants --key-id {ctx.key}{region_flag(ctx.facts)}  # confirm the grant exists\n"
-            f"aws kms {ctx.action.split(':')[-1].lower()} --key-id {ctx.key} --grant-tokens <token-from-create-grant> ...",
-            terraform='output "grant_token" {\n  value     = aws_kms_grant.this.grant_token\n  sensitive = true\n}',
+            # The token is a secret of whoever created the grant: it is never in the evidence.
+            cli=f"aws kms list-grants --key-id {sh(key_id_arg(ctx.facts))}{region_flag(ctx.facts)}\n"
+            + cli_call(ctx.facts, extra=' --grant-tokens "$GRANT_TOKEN"'),
+            terraform=tf_grant(ctx.facts, grant_operations(ctx.facts.action)),
         ),
         implies="Failed",
     )

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from harness.diagnosis.context import Context
 from harness.diagnosis.facts import is_access_denied, parse_time
-from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.fixes import cli_call, tf_grant
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._grants import (
@@ -80,13 +80,13 @@ def check(ctx: Context) -> Finding | None:
         evidence,
         Fix(
             summary="Pass the GrantToken returned by CreateGrant in GrantTokens (it is not in ListGrants or CloudTrail), or retry once the grant has propagated.",
-            cli=f"aws kms {f.action.split(':')[-1].lower()} --key-id {ctx.key} --grant-tokens <token-from-create-grant> ...{region_flag(f)}",
+            # GRANT_TOKEN holds the GrantToken CreateGrant returned (never in ListGrants or CloudTrail).
+            cli=cli_call(f, extra=' --grant-tokens "$GRANT_TOKEN"'),
             terraform=(
                 "# aws_kms_grant exports the token: hand it to the consumer that calls KMS right away\n"
-                'output "grant_token" {\n'
-                "  value     = aws_kms_grant.this.grant_token\n"
-                "  sensitive = true\n"
-                "}"
+                + tf_grant(
+                    f, [str(o) for o in g.get("Operations") or []] or grant_operations(f.action)
+                )
             ),
         ),
         implies="ImplicitDeny",

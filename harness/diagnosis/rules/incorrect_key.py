@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.fixes import region_flag, sh, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._crypto import DECRYPTING, event_context, same_key
@@ -57,7 +57,15 @@ def check(ctx: Context) -> Finding | None:
         evidence,
         Fix(
             summary=f"Decrypt with the key that encrypted the data ({right}); for symmetric keys KeyId may be omitted.",
-            cli=f"aws kms decrypt --ciphertext-blob fileb://ciphertext.bin --key-id {right}{region_flag(f)}",
-            terraform=f'data "aws_kms_key" "encrypting_key" {{\n  key_id = "{right}"\n}}',
+            # Without the right key's ARN, symmetric ciphertext names its key itself: omit KeyId.
+            cli="aws kms decrypt --ciphertext-blob fileb://ciphertext.bin"
+            + (f" --key-id {sh(right)}" if other else "")
+            + region_flag(f),
+            terraform=(
+                f'data "aws_kms_key" "encrypting_key" {{\n  key_id = "{right}"\n}}'
+                if other
+                else tf_variable("encrypting_key_arn", "ARN of the key that encrypted the data")
+                + 'data "aws_kms_key" "encrypting_key" {\n  key_id = var.encrypting_key_arn\n}'
+            ),
         ),
     )

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import json
 
+from harness.diagnosis import arns
+from harness.diagnosis.appliers import iam_applier
 from harness.diagnosis.context import Context
 from harness.diagnosis.facts import permission_for
+from harness.diagnosis.fixes import compact, sh, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 
@@ -43,6 +46,16 @@ def check(ctx: Context) -> Finding | None:
             {"Sid": "KmslabReadOnly", "Effect": "Allow", "Action": perms, "Resource": "*"}
         ],
     }
+    # The investigator's own role or user, from GetCallerIdentity (a session names its role).
+    who = arns.principal(str(investigator)) if investigator.startswith("arn:") else None
+    known = who is not None and who.kind in ("assumed-role", "role", "user") and bool(who.name)
+    kind = "user" if who is not None and who.kind == "user" else "role"
+    name = who.name if who is not None and who.name else ""
+    applier = iam_applier(
+        ctx.facts.investigator_account or ctx.facts.principal_account,
+        f"iam:Put{kind.title()}Policy",
+    )
+    entity_arg = sh(name) if known else '"$INVESTIGATOR_ROLE"'
     key_side = [p for p in perms if p.startswith("kms:")]
     note = (
         f" (for {', '.join(key_side)} the key policy of {ctx.key} must also allow it)"
@@ -55,14 +68,25 @@ def check(ctx: Context) -> Finding | None:
         evidence,
         Fix(
             summary=f"Give the investigator read-only {', '.join(perms)} and collect again.",
-            cli=f"aws iam put-role-policy --role-name <investigator-role> --policy-name kmslab-read-only --policy-document '{json.dumps(doc, separators=(',', ':'))}'",
+            cli=f"aws iam put-{kind}-policy --{kind}-name {entity_arg} --policy-name kmslab-read-only --policy-document {sh(compact(doc))}",
             terraform=(
-                'resource "aws_iam_role_policy" "kmslab_read_only" {\n'
+                (
+                    tf_variable("investigator_role_name", "the investigator's role")
+                    if not known
+                    else ""
+                )
+                + f'resource "aws_iam_{kind}_policy" "kmslab_read_only" {{\n'
                 '  name   = "kmslab-read-only"\n'
-                "  role   = var.investigator_role_name\n"
-                f"  policy = jsonencode({json.dumps(doc)})\n"
+                + (
+                    f"  {kind}   = {json.dumps(name)}\n"
+                    if known
+                    else "  role   = var.investigator_role_name\n"
+                )
+                + f"  policy = jsonencode({json.dumps(doc)})\n"
                 "}"
             ),
+            applied_by=applier.arn,
+            applied_by_reason=applier.how,
         ),
         severity="error" if ctx.evidence_blocked(throttled=False) else "warning",
         implies="Unknown",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from harness.diagnosis import arns
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.fixes import region_flag, sh, tf_variable
 from harness.diagnosis.model import Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._resolution import resolution
@@ -24,7 +25,15 @@ def check(ctx: Context) -> Finding | None:
         return None
     deleted = any("DeleteKey" in e.detail for e in res.evidence)
     f = ctx.facts
-    account = f.principal_account or "<account>"
+    account = f.principal_account or "the caller's account"
+    # A bare key id of another account's key: the key ARN in the owner's account is the fix
+    # (key-policy-modifying-external-accounts.html#cross-account-use).
+    owner = str(f.request.get("key_account") or "")
+    owner_arn = (
+        f"arn:aws:kms:{f.region}:{owner}:key/{f.request_key}"
+        if owner and owner != f.principal_account and arns.is_key_id(f.request_key)
+        else ""
+    )
     return ctx.finding(
         META,
         f"Key {f.request_key or ctx.key} does not exist in account {f.key_account or account} and Region {f.region}"
@@ -33,13 +42,20 @@ def check(ctx: Context) -> Finding | None:
         res.evidence,
         Fix(
             summary="Find the key that encrypted the data (its full ARN) and pass that ARN; a deleted key cannot be restored.",
-            cli=f'aws kms list-aliases{region_flag(f, f.region)} --query "Aliases[].[AliasName,TargetKeyId]" --output table\n'
-            f"aws kms describe-key --key-id <key-arn-that-encrypted-the-data>{region_flag(f, f.region)}",
+            cli=(
+                f"aws kms describe-key --key-id {sh(owner_arn)}{region_flag(f, f.region)}"
+                if owner_arn
+                else f'aws kms list-aliases{region_flag(f, f.region)} --query "Aliases[].[AliasName,TargetKeyId]" --output table\n'
+                f"aws kms list-keys{region_flag(f, f.region)}"
+            ),
             terraform=(
                 "# reference the key by its ARN rather than a hard-coded id\n"
-                'data "aws_kms_key" "data_key" {\n'
-                '  key_id = "<key-arn-that-encrypted-the-data>"\n'
-                "}"
+                + (
+                    f'data "aws_kms_key" "data_key" {{\n  key_id = "{owner_arn}"\n}}'
+                    if owner_arn
+                    else tf_variable("encrypting_key_arn", "ARN of the key that encrypted the data")
+                    + 'data "aws_kms_key" "encrypting_key" {\n  key_id = var.encrypting_key_arn\n}'
+                )
             ),
         ),
     )

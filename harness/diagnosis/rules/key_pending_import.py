@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag, tf_name
+from harness.diagnosis.fixes import region_flag, tf_name, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._state import state_evidence
@@ -50,7 +50,12 @@ def check(ctx: Context) -> Finding | None:
                 f"--import-token fileb://ImportToken.bin --expiration-model KEY_MATERIAL_DOES_NOT_EXPIRE{rf}"
             ),
             terraform=(
-                f'resource "aws_kms_external_key" "{tf_name(ctx.facts.key_id)}" {{\n'
+                tf_variable(
+                    "original_key_material_base64",
+                    "the key material that encrypted the data, base64",
+                    sensitive=True,
+                )
+                + f'resource "aws_kms_external_key" "{tf_name(ctx.facts.key_id)}" {{\n'
                 "  # the same material that encrypted the data, base64 (keep it out of plain state)\n"
                 "  key_material_base64 = var.original_key_material_base64\n"
                 "  # omit valid_to so the material does not expire again\n"

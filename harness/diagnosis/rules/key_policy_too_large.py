@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.fixes import region_flag, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._policy import key_policy_implicit
@@ -61,7 +61,8 @@ def check(ctx: Context) -> Finding | None:
             "# merge statements, then\n"
             f"aws kms put-key-policy --key-id {ctx.key} --policy-name default --policy file://key-policy.json{region_flag(f)}",
             terraform="# build the policy with aws_iam_policy_document and one statement per role list, e.g.\n"
-            'data "aws_iam_policy_document" "key" {\n  statement {\n    principals {\n      type        = "AWS"\n      identifiers = var.key_user_role_arns\n    }\n    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"]\n    resources = ["*"]\n  }\n}',
+            + tf_variable("key_user_role_arns", "the roles that use the key", "list(string)")
+            + 'data "aws_iam_policy_document" "key" {\n  statement {\n    principals {\n      type        = "AWS"\n      identifiers = var.key_user_role_arns\n    }\n    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"]\n    resources = ["*"]\n  }\n}',
         ),
         # At the limit, a caller the key policy does not allow cannot be added: that is the cause.
         severity="error"

@@ -34,6 +34,8 @@ def check(ctx: Context) -> Finding | None:
             summary=f"Replicate the key to {f.region} from its primary Region (then give the replica the same key policy), or call a Region that has a copy.",
             cli=f"aws kms replicate-key --key-id {key} --replica-region {f.region} --region {res.key_region}",
             terraform=(
+                # The replica is created by a provider of the Region that lacks it.
+                f'provider "aws" {{\n  alias  = "{f.region.replace("-", "_")}"\n  region = "{f.region}"\n}}\n\n'
                 'resource "aws_kms_replica_key" "replica" {\n'
                 f"  provider        = aws.{f.region.replace('-', '_')}\n"
                 f'  primary_key_arn = "{key}"\n'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 
@@ -22,7 +23,8 @@ def _fix(ctx: Context, summary: str) -> Fix:
         summary=summary,
         cli=f"aws service-quotas list-service-quotas --service-code kms --region {region} --query \"Quotas[?contains(QuotaName,'Cryptographic')]\"",
         terraform=(
-            'resource "aws_s3_bucket_server_side_encryption_configuration" "bucket_key" {\n'
+            tf_variable("bucket", "the S3 bucket whose objects call KMS")
+            + 'resource "aws_s3_bucket_server_side_encryption_configuration" "bucket_key" {\n'
             "  bucket = var.bucket\n"
             "  rule {\n"
             "    apply_server_side_encryption_by_default {\n"
