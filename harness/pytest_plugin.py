@@ -85,16 +85,24 @@ def kmslab_lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     upstream = request.config.getoption("--kmslab-upstream") or request.config.getini(
         "kmslab_upstream"
     )
+    from harness.errors import KmslabError
+
     if endpoint:
         from harness.lab import LabClient
 
-        health = LabClient(endpoint, timeout=5.0).health()
+        try:
+            health = LabClient(endpoint, timeout=5.0).health()
+        except KmslabError as exc:
+            pytest.fail(f"kmslab: no lab at --kmslab-endpoint-url {endpoint}: {exc}", pytrace=False)
         yield Lab(endpoint, str(health.get("upstream", upstream)))
         return
     from harness.lab import LabServer
 
     server = LabServer(upstream=str(upstream), port=0)
-    server.start()
+    try:
+        server.start()
+    except KmslabError as exc:
+        pytest.fail(f"kmslab: the lab ({upstream}) did not start: {exc}", pytrace=False)
     try:
         yield Lab(server.endpoint, str(upstream))
     finally:
@@ -225,7 +233,12 @@ def kmslab_scenario(request: pytest.FixtureRequest, kmslab_lab: Lab) -> Provisio
             near = Path(str(request.node.path)).parent / path
             path = near if near.is_file() else Path(str(request.config.rootpath)) / path
         ref = str(path)
-    return provision(kmslab_lab, str(ref))
+    from harness.errors import KmslabError
+
+    try:
+        return provision(kmslab_lab, str(ref))
+    except KmslabError as exc:  # a bad scenario is the test's input, not a crash of the plugin
+        pytest.fail(f"kmslab: scenario {ref}: {exc}", pytrace=False)
 
 
 @pytest.fixture

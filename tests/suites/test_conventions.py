@@ -162,3 +162,29 @@ def test_diagnose_without_action_decides_kms_decrypt_as_collect_does(
     assert report["request"]["action"] == "kms:Decrypt"
     # key-state.html: a disabled key cannot be used for Decrypt.
     assert report["primary"] == "KEY_DISABLED"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ["run"],
+        ["reproduce"],
+        ["lab", "status"],
+        ["lab", "reset"],
+        ["lab", "controls", "show"],
+        ["lab", "controls", "set"],
+        ["workshop", "reset"],
+    ],
+)
+def test_endpoint_url_defaults_to_aws_endpoint_url(path: list[str]) -> None:
+    import click
+
+    from harness.cli import cli
+
+    cmd: click.Command | None = cli
+    for name in path:
+        assert isinstance(cmd, click.Group)
+        cmd = cmd.get_command(click.Context(cmd), name)
+    assert cmd is not None
+    (option,) = [p for p in cmd.params if "--endpoint-url" in getattr(p, "opts", [])]
+    assert isinstance(option, click.Option) and option.envvar == "AWS_ENDPOINT_URL"

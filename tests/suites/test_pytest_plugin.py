@@ -154,3 +154,13 @@ def test_the_marker_is_registered(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
     result.stdout.fnmatch_lines(["*kmslab_scenario(ref)*"])
     assert Path(str(pytester.path)).is_dir()
+
+
+def test_a_lab_url_that_does_not_answer_is_one_clear_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_down="def test_x(kmslab_lab):\n    pass\n")
+    result = pytester.runpytest(
+        "--kmslab-endpoint-url", "http://127.0.0.1:9", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*kmslab: no lab at --kmslab-endpoint-url http://127.0.0.1:9*"])
+    assert "Traceback" not in result.stdout.str()
