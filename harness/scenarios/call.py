@@ -87,10 +87,15 @@ def issue_credentials(
 
 def spoil_credentials(caller: Caller, call: dict[str, Any], account: str) -> Caller:
     """The caller as `call["credentials"]` says: as issued, `wrong-secret` (the issued access
-    key id with a secret that does not go with it) or `expired` (the session, issued for
+    key id with a secret that does not go with it), `unknown-token` (a session token AWS never
+    issued) or `expired` (the session, issued for
     EXPIRING_SESSION_SECONDS, outlived: the lab clock of the principal's account is moved past
     it with the control clock_offset_seconds, so nobody else's credentials age)."""
     spoiled = call.get("credentials")
+    if spoiled == "unknown-token":
+        # Another session's token, or a token on a long-term key: AWS does not recognise it.
+        fake = "IQoJb3JpZ2luX2VjEKMLAB" + "A" * 100
+        return Caller(caller.arn, replace(caller.target, session_token=fake))
     if spoiled == "wrong-secret":
         secret = caller.target.secret_access_key or ""
         return Caller(caller.arn, replace(caller.target, secret_access_key=secret[::-1] + "x"))

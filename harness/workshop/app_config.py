@@ -34,7 +34,7 @@ FIELDS = (
     "credentials",
 )
 # How the application's credentials are (harness.scenarios.call.spoil_credentials).
-CREDENTIALS = ("current", "expired", "wrong-secret")
+CREDENTIALS = ("current", "expired", "wrong-secret", "unknown-token")
 
 HEADER = """\
 # The application's {operation} call, as its configuration makes it.
@@ -53,7 +53,8 @@ HEADER = """\
 #                     sending them: {transforms}
 # session_policy:     the session policy it passes to AssumeRole, or null
 # credentials:        (when present) the credentials it signs with: current (fresh, as issued),
-#                     expired (a session kept past its lifetime), wrong-secret (another secret)
+#                     expired (a session kept past its lifetime), wrong-secret (another secret),
+#                     unknown-token (a session token AWS never issued)
 """
 
 

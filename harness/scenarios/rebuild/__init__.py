@@ -157,6 +157,8 @@ def scenario_from_bundle(
         mine = [g["name"] for g in grants if g["grantee"] in (caller.arn, _entity_arn(book))]
         chosen = mine[:tokens] if finding != "GRANT_TOKEN_INVALID" else []
         call["grant_tokens"] = chosen or ["kmslab-not-a-valid-grant-token"] * min(tokens, 1)
+    if finding == "CREDENTIALS_INVALID":
+        call["credentials"] = _spoiled(request, caller.session)
     controls = _controls(ev, book, finding, grants, caller.account)
 
     org = stand_in(ev, book, organization(ev, book), action)
@@ -219,6 +221,8 @@ def scenario_from_bundle(
     }
     if error is None:
         scenario["control"] = True
+    if call.get("credentials"):
+        scenario["fix"]["call"] = {"credentials": None}  # fresh credentials fix it
     validate(scenario, "the scenario built from the bundle")
     return scenario
 
@@ -620,6 +624,18 @@ def _investigator(ev: Evidence) -> dict[str, Any]:
 
 
 # -- references, story ---------------------------------------------------------------------
+
+
+def _spoiled(request: dict[str, Any], session: str | None) -> str:
+    """How the rebuilt call's credentials fail like the captured ones (call.credentials)."""
+    from harness.diagnosis.rules.credentials_invalid import EXPIRED, UNKNOWN
+
+    code = str((request.get("observed_error") or {}).get("code") or "")
+    if code in EXPIRED and session:
+        return "expired"
+    if code in UNKNOWN:
+        return "unknown-token"
+    return "wrong-secret"
 
 
 def _rename_all(setup: dict[str, Any], call: dict[str, Any], book: Book, keys: Keys) -> None:
