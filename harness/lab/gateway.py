@@ -470,9 +470,15 @@ class Lab:
         botocore.auth.SigV4Auth(creds, req.service, req.region).add_auth(aws_request)
         out_headers = dict(aws_request.headers.items())
         out_headers["x-moto-account-id"] = account
-        status, resp_headers, body = self.upstream.send(
-            req.http.method, path, out_headers, req.body
-        )
+        try:
+            status, resp_headers, body = self.upstream.send(
+                req.http.method, path, out_headers, req.body
+            )
+        except EndpointError:
+            raise
+        except Exception:  # in-process moto raises where its server would answer HTML 500
+            log.debug("lab: upstream raised on %s %s", req.service, req.operation, exc_info=True)
+            status, resp_headers, body = 500, {}, b""
         refusal = validate.upstream_refusal(req, status, body)
         if refusal is not None:
             raise refusal
