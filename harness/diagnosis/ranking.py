@@ -30,6 +30,9 @@ ORDER: tuple[str, ...] = (
     "WRONG_REGION",
     "MULTI_REGION_REPLICA_MISSING",
     "ALIAS_NOT_FOUND",
+    # an alias resolves before anything is authorized: a wrong target explains a denial on the
+    # key it reached (catalog #14)
+    "ALIAS_WRONG_TARGET",
     "KEY_NOT_FOUND",
     "GRANT_TOKEN_INVALID",
     # explicit denies
@@ -63,7 +66,6 @@ ORDER: tuple[str, ...] = (
     "KEY_UNAVAILABLE",
     "KEY_STATE_TRANSITION",
     "KEY_USAGE_MISMATCH",
-    "ALIAS_WRONG_TARGET",
     "INCORRECT_KEY",
     "ENCRYPTION_CONTEXT_MISMATCH",
     "CIPHERTEXT_INVALID",
@@ -160,6 +162,9 @@ def agrees(code: str, sig: messages.Signal) -> bool:
     if sig.state is not None:
         return sig.state in _STATE_OF.get(code, set()) or code == "MULTI_REGION_REPLICA_DIVERGED"
     if sig.denied:
+        if code == "ALIAS_WRONG_TARGET":
+            # Denied on the key the alias reached, whatever layer that key's policies name.
+            return True
         layer = _LAYER_OF.get(code)
         if layer is None:
             return False

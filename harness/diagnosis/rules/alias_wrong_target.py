@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.diagnosis import arns
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.fixes import region_flag, sh
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._crypto import event_context
@@ -26,11 +26,76 @@ def _alias_name(key: str) -> str:
     return a.resource if a and a.resource.startswith("alias/") else ""
 
 
+def _other_account_alias(ctx: Context, alias: str) -> Finding | None:
+    """Catalog #14: an alias *name* resolves in the caller's account. When it resolved to a key of
+    the caller's own account while the key meant belongs to another account (the request's
+    key_account, or a same-named alias the bundle read there), the cause is the reference, not
+    the key policy or IAM of the key it happened to reach (key-policy-modifying-external-accounts.html
+    #cross-account-use: "you must use the key ARN or alias ARN" for a key in another account)."""
+    f = ctx.facts
+    if not f.request_key.startswith("alias/"):
+        return None
+    resolved = f.key_arn
+    here = arns.account_of(resolved) or ""
+    meant = str(f.request.get("key_account") or "")
+    if not resolved or here != f.principal_account:
+        return None
+    theirs = None
+    for call in f.find("kms", "ListAliases"):
+        if call.account in (None, here) or not call.ok:
+            continue
+        for a in (call.response or {}).get("Aliases") or []:
+            if isinstance(a, dict) and a.get("AliasName") == alias and a.get("TargetKeyId"):
+                theirs = (str(call.account), call.region, str(a["TargetKeyId"]))
+    if theirs is not None:
+        meant = meant if meant and meant != here else theirs[0]
+    if not meant or meant == here:
+        return None
+    region = theirs[1] if theirs else f.region
+    meant_ref = (
+        f"arn:aws:kms:{region}:{meant}:key/{theirs[2]}"
+        if theirs
+        else f"arn:aws:kms:{region}:{meant}:{alias}"
+    )
+    evidence = [
+        Evidence(
+            "kms:DescribeKey",
+            f"{alias} (a name, not an ARN) resolved in the caller's account {here} to {resolved}",
+        ),
+        Evidence(
+            "kms:ListAliases" if theirs else "request",
+            f"account {meant} has {alias} targeting key {theirs[2]}"
+            if theirs
+            else f"the key meant belongs to account {meant}",
+        ),
+    ]
+    if ctx.signal is not None:
+        evidence.append(ctx.signal_evidence())
+    return ctx.finding(
+        META,
+        f"{ctx.who} named {alias} by name, so KMS used the caller's own key {resolved} in account "
+        f"{here}, not the key of account {meant} the application meant; pass {meant_ref} "
+        "(a key ARN or alias ARN) instead of the alias name. The error concerns the wrong key: "
+        "its key policy and IAM are not the cause.",
+        evidence,
+        Fix(
+            summary=f"Reference the key as {meant_ref} (an alias name always resolves in the caller's account); "
+            f"check it with DescribeKey as {ctx.who}.",
+            cli=f"aws kms describe-key --key-id {sh(meant_ref)}{region_flag(f, f.region)}",
+            terraform=f'data "aws_kms_key" "meant" {{\n  key_id = "{meant_ref}"\n}}',
+        ),
+        implies="Failed",
+    )
+
+
 def check(ctx: Context) -> Finding | None:
     f = ctx.facts
     alias = _alias_name(f.request_key)
     if not alias:
         return None
+    reference = _other_account_alias(ctx, alias)
+    if reference is not None:
+        return reference
     entry = next((a for a in f.aliases if a.get("AliasName") == alias), None)
     target = str((entry or {}).get("TargetKeyId") or (f.key_metadata or {}).get("KeyId") or "")
     if not target:
