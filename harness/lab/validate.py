@@ -209,11 +209,17 @@ def _walk(service: str, shape: Shape, value: Any, path: str, out: _Problems) -> 
             if name in value:
                 _walk(service, member, value[name], f"{path}.{name}" if path else name, out)
     elif kind == "list":
+        before = len(out.messages)
         _length(shape, value, path, out)
+        if len(out.messages) > before:
+            return  # refused for its length: its items need not be read
         for index, item in enumerate(value):
             _walk(service, shape.member, item, f"{path}.{index + 1}.member", out)  # type: ignore[attr-defined]
     elif kind == "map":
+        before = len(out.messages)
         _length(shape, value, path, out)
+        if len(out.messages) > before:
+            return
         for k, v in value.items():
             _walk(service, shape.key, k, f"{path}.key", out)  # type: ignore[attr-defined]
             _walk(service, shape.value, v, f"{path}.{k}", out)  # type: ignore[attr-defined]
@@ -252,18 +258,30 @@ def _query_name(name: str, shape: Shape, ec2: bool) -> str:
     return str(shape.serialization.get("name", name))
 
 
-def _indices(keys: set[str], prefix: str) -> list[int]:
-    found = set()
-    for key in keys:
-        if key.startswith(prefix + "."):
-            head = key[len(prefix) + 1 :].split(".", 1)[0]
-            if head.isdigit():
-                found.add(int(head))
-    return sorted(found)
+def _children(params: dict[str, str]) -> dict[str, set[str]]:
+    """Each dotted prefix of the parameter names -> the segments that follow it, built once, so
+    that rebuilding the structure stays linear in the number of parameters (a hostile body can
+    carry hundreds of thousands)."""
+    children: dict[str, set[str]] = {}
+    for key in params:
+        end = len(key)
+        while True:
+            cut = key.rfind(".", 0, end)
+            prefix = key[:cut] if cut >= 0 else ""
+            known = prefix in children
+            children.setdefault(prefix, set()).add(key[cut + 1 : end])
+            if known or cut < 0:
+                break  # the prefix's own ancestors were registered when it was first seen
+            end = cut
+    return children
+
+
+def _indices(keys: dict[str, set[str]], prefix: str) -> list[int]:
+    return sorted(int(part) for part in keys.get(prefix, ()) if part.isdigit() and len(part) < 10)
 
 
 def _from_query(
-    shape: Shape, params: dict[str, str], keys: set[str], prefix: str, ec2: bool
+    shape: Shape, params: dict[str, str], keys: dict[str, set[str]], prefix: str, ec2: bool
 ) -> Any:
     kind = shape.type_name
     if kind == "structure":
@@ -271,7 +289,7 @@ def _from_query(
         for name, member in shape.members.items():  # type: ignore[attr-defined]
             key = _query_name(name, member, ec2)
             child = f"{prefix}.{key}" if prefix else key
-            if child in params or any(k.startswith(child + ".") for k in keys):
+            if child in params or child in keys:
                 value = _from_query(member, params, keys, child, ec2)
                 if value is not None:
                     out[name] = value
@@ -284,7 +302,11 @@ def _from_query(
             base = prefix
         else:
             base = f"{prefix}.{member.serialization.get('name', 'member')}"
-        return [_from_query(member, params, keys, f"{base}.{i}", ec2) for i in _indices(keys, base)]
+        indices = _indices(keys, base)
+        high = shape.metadata.get("max")
+        if high is not None and len(indices) > high:
+            indices = indices[: high + 1]  # enough to be refused for its length; no more work
+        return [_from_query(member, params, keys, f"{base}.{i}", ec2) for i in indices]
     if kind == "map":
         base = prefix if shape.serialization.get("flattened") else f"{prefix}.entry"
         key_name = shape.key.serialization.get("name", "key")  # type: ignore[attr-defined]
@@ -359,7 +381,7 @@ def check(service: str, operation: str, params: dict[str, Any], protocol: str = 
     try:
         if protocol in ("query", "ec2"):
             flat = {k: v for k, v in params.items() if k not in ("Action", "Version")}
-            params = _from_query(shape, flat, set(flat), "", protocol == "ec2")
+            params = _from_query(shape, flat, _children(flat), "", protocol == "ec2")
         _walk(service, shape, params, "", problems)
     except _TypeMismatch as exc:
         where = _aws_path(exc.path) or "the request"

@@ -281,3 +281,18 @@ def test_an_unreadable_scp_is_refused_so_it_cannot_break_every_caller(
     assert reply.status == 400 and reply.code == "MalformedPolicyDocumentException", reply.text
     kms = moto_lab.client("kms", creds=attacker["creds"])
     assert kms.decrypt(CiphertextBlob=attacker["blob"])["Plaintext"] == b"secret"
+
+
+def test_a_query_body_with_20000_list_entries_is_refused_promptly(
+    moto_lab: Lab, attacker: dict[str, Any]
+) -> None:
+    """IAM API_CreateRole: Tags "Maximum number of 50 items". A hostile body well under the
+    size limit carries 40,000 parameters; the refusal must not take quadratic time (1.6e9 prefix
+    comparisons: the request's 30-second timeout would fail this test)."""
+    params = {"RoleName": "tagged", "AssumeRolePolicyDocument": "{}"}
+    for i in range(1, 20001):
+        params[f"Tags.member.{i}.Key"] = f"k{i}"
+        params[f"Tags.member.{i}.Value"] = "v"
+    reply = rawcall.query_call(moto_lab.endpoint, "iam", attacker["creds"], "CreateRole", params)
+    assert reply.status == 400 and reply.code == "ValidationError", reply.text[:300]
+    assert "less than or equal to 50" in reply.text
