@@ -195,7 +195,7 @@ class Lab:
             elif route == "controls" and http.method in ("POST", "PUT"):
                 try:
                     update = json.loads(http.get_data() or b"{}")
-                except ValueError:
+                except (ValueError, RecursionError):  # a 100,000-deep body is not JSON we read
                     return Response(
                         json.dumps({"error": "controls: body is not JSON"}),
                         400,

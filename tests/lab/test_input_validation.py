@@ -296,3 +296,28 @@ def test_a_query_body_with_20000_list_entries_is_refused_promptly(
     reply = rawcall.query_call(moto_lab.endpoint, "iam", attacker["creds"], "CreateRole", params)
     assert reply.status == 400 and reply.code == "ValidationError", reply.text[:300]
     assert "less than or equal to 50" in reply.text
+
+
+def test_a_deep_controls_body_from_an_operator_is_a_400(moto_lab: Lab) -> None:
+    """Admin routes parse JSON too: a 100,000-deep body is refused, the lab does not fail."""
+    import urllib.error
+    import urllib.request
+
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+
+    body = b"[" * 100_000 + b"]" * 100_000
+    url = moto_lab.endpoint + "/_kmslab/controls"
+    request = botocore.awsrequest.AWSRequest(method="POST", url=url, data=body)
+    creds = botocore.credentials.Credentials(APP, "operator")
+    botocore.auth.SigV4Auth(creds, "kmslab", "us-east-1").add_auth(request)
+    try:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, data=body, method="POST", headers=dict(request.headers))
+        ) as resp:
+            status = resp.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    assert status == 400
+    assert moto_lab.admin.health()["status"] == "ok"
