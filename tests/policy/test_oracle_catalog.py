@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from harness.lab import LabServer
-from harness.lab.decisions import read
+from harness.lab.child import child_lab
+from harness.lab.decisions import ENV, read
 from harness.scenarios.catalog import load_catalog
 from harness.scenarios.runner import Runner
 
@@ -54,21 +55,22 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
         pytest.fail(f"iam-simulate {VERSION} unavailable: {why}", pytrace=False)
     log = tmp_path_factory.mktemp("decisions") / "decisions.jsonl"
     out = Recorded()
-    server = LabServer(upstream="moto", port=0, decision_log=log).start()
-    try:
-        runner = Runner.for_lab(server.endpoint)
-        seen = 0
-        for scenario in load_catalog():
-            try:
-                runner.run(scenario)
-            except Exception as exc:  # name the scenario; the decisions so far are not enough
-                pytest.fail(f"{scenario.id}: the catalog run failed: {exc}", pytrace=False)
-            entries = read(log)
-            for entry in entries[seen:]:
-                out.add(scenario.id, entry)
-            seen = len(entries)
-    finally:
-        server.stop()
+    # The lab runs in a child process (as `kmslab run` runs it), so the lab and the runner use
+    # both cores; the child reads the decision log's path from the environment once, at start.
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(ENV, str(log))
+        with child_lab("moto") as endpoint:
+            runner = Runner.for_lab(endpoint)
+            seen = 0
+            for scenario in load_catalog():
+                try:
+                    runner.run(scenario)
+                except Exception as exc:  # name the scenario; the decisions so far are not enough
+                    pytest.fail(f"{scenario.id}: the catalog run failed: {exc}", pytrace=False)
+                entries = read(log)
+                for entry in entries[seen:]:
+                    out.add(scenario.id, entry)
+                seen = len(entries)
     yield out
 
 
