@@ -211,3 +211,17 @@ def test_member_account_cannot_read_the_organization_and_that_is_information() -
 def test_the_management_account_refused_is_still_a_missing_permission() -> None:
     report = diagnose(_member_investigation(management=ACCT))
     assert "INVESTIGATOR_ACCESS_DENIED" in report.codes()
+
+
+def test_expired_session_is_renewed_by_whoever_assumed_the_role() -> None:
+    # id_credentials_temp_request.html: new temporary credentials come from AssumeRole again,
+    # made by a principal the role's trust policy allows; CloudTrail's AssumeRole record names it.
+    assume = cases._assume("i-0abc", policy({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    assume["requestParameters"].pop("policy")
+    b = healthy().cloudtrail(assume)
+    b.observed("ExpiredTokenException", "The security token included in the request is expired")
+    f = diagnose(b.build()).finding("CREDENTIALS_INVALID")
+    assert f is not None
+    assert f.fix.applied_by == f"arn:aws:iam::{ACCT}:user/deployer"
+    assert _arg(f.fix.cli, "--role-arn") == ROLE_ARN
+    assert _arg(f.fix.cli, "--role-session-name") == "i-0abc"

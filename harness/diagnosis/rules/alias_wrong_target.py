@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.diagnosis import arns
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag, sh
+from harness.diagnosis.fixes import region_flag, sh, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._crypto import event_context
@@ -157,12 +157,26 @@ def check(ctx: Context) -> Finding | None:
                 if not others
                 else ""
             )
-            + f"aws kms update-alias --alias-name {alias} --target-key-id {old.rsplit('/', 1)[-1]}{region_flag(f, f.region)}",
+            + (
+                f"aws kms update-alias --alias-name {sh(alias)} --target-key-id {sh(old.rsplit('/', 1)[-1])}{region_flag(f, f.region)}"
+                if others
+                # Symmetric ciphertext names its key: without KeyId KMS uses the right one.
+                else f"aws kms decrypt --ciphertext-blob fileb://ciphertext.bin{region_flag(f, f.region)}"
+            ),
             terraform=(
-                f'resource "aws_kms_alias" "{alias.removeprefix("alias/").replace("-", "_").replace("/", "_")}" {{\n'
+                (
+                    ""
+                    if others
+                    else tf_variable("encrypting_key_id", "the key that encrypted the data")
+                )
+                + f'resource "aws_kms_alias" "{alias.removeprefix("alias/").replace("-", "_").replace("/", "_")}" {{\n'
                 f'  name          = "{alias}"\n'
-                f'  target_key_id = "{old.rsplit("/", 1)[-1]}"\n'
-                "}"
+                + (
+                    f'  target_key_id = "{old.rsplit("/", 1)[-1]}"\n'
+                    if others
+                    else "  target_key_id = var.encrypting_key_id\n"
+                )
+                + "}"
             ),
         ),
     )

@@ -13,7 +13,9 @@ request is invalid").
 
 from __future__ import annotations
 
+from harness.diagnosis.appliers import iam_applier
 from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import sh
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 
@@ -68,6 +70,58 @@ def _session_evidence(ctx: Context) -> list[Evidence]:
     return out[-1:]
 
 
+def _assumer(ctx: Context) -> str:
+    """Who assumed the caller's role for this session, from its AssumeRole event, if recorded."""
+    p = ctx.facts.principal
+    for event in reversed(ctx.facts.cloudtrail_events):
+        params = event.get("requestParameters") or {}
+        same = params.get("roleSessionName") == p.session and str(
+            params.get("roleArn", "")
+        ).endswith(f"/{p.name}")
+        if same and event.get("eventName") == "AssumeRole" and not event.get("errorCode"):
+            return str((event.get("userIdentity") or {}).get("arn") or "")
+    return ""
+
+
+def _fix(ctx: Context, summary: str) -> Fix:
+    """New credentials, issued by whoever may issue them: the role's assumer (its trust policy
+    decides) for a session, an IAM administrator for a user's access key."""
+    f = ctx.facts
+    p = f.principal
+    check_cmd = "aws sts get-caller-identity"
+    if p.kind == "assumed-role" and f.role_arn:
+        assumer = _assumer(ctx)
+        return Fix(
+            summary=summary,
+            cli=f"{check_cmd}\naws sts assume-role --role-arn {sh(f.role_arn)} --role-session-name {sh(p.session or 'kmslab')}",
+            terraform=_TF,
+            applied_by=assumer,
+            applied_by_reason=(
+                f"{assumer} assumed {f.role_arn} for this session (CloudTrail AssumeRole)"
+                if assumer
+                else f"a principal the trust policy of {f.role_arn} allows to assume it"
+            ),
+        )
+    if p.kind == "user" and p.name:
+        applier = iam_applier(f.principal_account, "iam:CreateAccessKey")
+        return Fix(
+            summary=summary,
+            cli=f"{check_cmd}\naws iam list-access-keys --user-name {sh(p.name)}\n"
+            f"aws iam create-access-key --user-name {sh(p.name)}",
+            terraform=_TF,
+            applied_by=applier.arn,
+            applied_by_reason=applier.how,
+            notes=("deactivate the access key that no longer works once the new one is in use",),
+        )
+    return Fix(summary=summary, cli=check_cmd, terraform=_TF)
+
+
+_TF = (
+    "# Credentials are not Terraform resources: refresh the provider's credentials\n"
+    "# (profile, environment or assume_role { duration = ... }) and run again."
+)
+
+
 def check(ctx: Context) -> Finding | None:
     signal = ctx.signal_code(*CODES)
     if signal is None:
@@ -107,12 +161,5 @@ def check(ctx: Context) -> Finding | None:
         META,
         summary,
         evidence,
-        Fix(
-            summary=fix_summary,
-            cli="aws sts get-caller-identity   # which credentials the SDK picks up, and whether AWS accepts them",
-            terraform=(
-                "# Credentials are not Terraform resources: refresh the provider's credentials\n"
-                "# (profile, environment or assume_role { duration = ... }) and run again."
-            ),
-        ),
+        _fix(ctx, fix_summary),
     )

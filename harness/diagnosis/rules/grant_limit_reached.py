@@ -51,7 +51,7 @@ def check(ctx: Context) -> Finding | None:
         Fix(
             summary="Retire grants that are no longer needed, spread use across keys, or request a quota increase.",
             cli=f"aws kms list-grants --key-id {ctx.key}{region_flag(f)} --query 'Grants[].[GrantId,GranteePrincipal,CreationDate]'\n"
-            f"aws kms retire-grant --key-id {ctx.key} --grant-id <stale-grant-id>{region_flag(f)}",
+            f'aws kms retire-grant --key-id {ctx.key} --grant-id "$STALE_GRANT_ID"{region_flag(f)}',
             terraform="# remove aws_kms_grant resources that are no longer needed; Terraform retires them on destroy",
         ),
         severity="error" if observed else "warning",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import sh
 from harness.diagnosis.model import Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._resolution import resolution
@@ -23,6 +24,8 @@ def check(ctx: Context) -> Finding | None:
         return None
     f = ctx.facts
     key = res.other_arn or f.request_key
+    # Unknown when no copy of the key was read: the person looks it up (DescribeKey elsewhere).
+    primary_region = res.key_region if not res.key_region.startswith("<") else '"$PRIMARY_REGION"'
     return ctx.finding(
         META,
         f"Multi-Region key {key} has no replica in {f.region}"
@@ -32,7 +35,9 @@ def check(ctx: Context) -> Finding | None:
         res.evidence,
         Fix(
             summary=f"Replicate the key to {f.region} from its primary Region (then give the replica the same key policy), or call a Region that has a copy.",
-            cli=f"aws kms replicate-key --key-id {key} --replica-region {f.region} --region {res.key_region}",
+            # A multi-Region key has the same id in every Region; ReplicateKey runs in the primary's.
+            cli=f"aws kms replicate-key --key-id {sh(key.rsplit('/', 1)[-1])} --replica-region {f.region} "
+            f"--region {primary_region}",
             terraform=(
                 # The replica is created by a provider of the Region that lacks it.
                 f'provider "aws" {{\n  alias  = "{f.region.replace("-", "_")}"\n  region = "{f.region}"\n}}\n\n'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
+from harness.diagnosis.fixes import sh
 from harness.diagnosis.model import Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._resolution import resolution
@@ -29,7 +30,7 @@ def check(ctx: Context) -> Finding | None:
         res.evidence,
         Fix(
             summary=f"Send the request to the key's Region {res.key_region} (or use a multi-Region key with a replica in {f.region}).",
-            cli=f"aws kms describe-key --key-id {ctx.key} --region {res.key_region}\n"
+            cli=f"aws kms describe-key --key-id {sh(f.key_arn or f.request_key or f.key_id)} --region {res.key_region}\n"
             f"# then call {ctx.action.split(':')[-1]} with --region {res.key_region}",
             terraform=(
                 'provider "aws" {\n'

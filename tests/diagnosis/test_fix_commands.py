@@ -1,0 +1,125 @@
+"""Every fix's CLI text is a command a person can run as written (issue 11): shell syntax that bash
+accepts, no `<placeholder>` (values only the person has are shell variables such as
+"$GRANT_TOKEN" or files such as ciphertext.bin), and every `aws SERVICE COMMAND --flag` names an
+operation and parameters the AWS CLI has (from the botocore service models the CLI itself uses).
+
+test_fix_cli_lab.py runs the fixes that change configuration against the lab. The codes below are
+the others, with why their fix cannot be proven there; this module checks what can be checked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+from botocore import xform_name
+
+from harness.diagnosis import diagnose
+from harness.diagnosis.registry import rules
+
+from . import cases
+from .test_fix_cli_lab import RUN_HERE
+
+NOT_RUN_HERE = {
+    "KMS_SERVICE_EVENT": "an AWS-side event: the fix is to watch AWS Health, nothing to change",
+    "THROTTLED": "a request rate: quotas and retries, proven only under load (make bench)",
+    "WRONG_REGION": "the caller's Region setting: the fix is the call, not configuration",
+    "MULTI_REGION_REPLICA_MISSING": "ReplicateKey: the lab's moto upstream cannot decrypt mrk- ciphertext (tooling-facts.md)",
+    "ALIAS_NOT_FOUND": "which key the alias should name is the person's decision ($INTENDED_KEY_ID)",
+    "ALIAS_WRONG_TARGET": "the application's key reference changes, not AWS configuration",
+    "KEY_NOT_FOUND": "a deleted key cannot be restored; the fix is to reference an existing key",
+    "KEY_PENDING_IMPORT": "needs the original key material, which only the customer holds",
+    "KEY_UNAVAILABLE": "a custom key store's HSM/proxy connection, outside what the lab emulates",
+    "KEY_STATE_TRANSITION": "wait for Creating/Updating to finish: nothing to change",
+    "KEY_USAGE_MISMATCH": "a new key with the right usage, and re-encryption of the data",
+    "AWS_MANAGED_KEY_MISUSE": "a new customer managed key, and re-encryption of the data",
+    "KEY_POLICY_TOO_LARGE": "merging statements is a judgement over the whole policy",
+    "ENCRYPTION_CONTEXT_MISMATCH": "the caller must send the context used at encryption",
+    "CIPHERTEXT_INVALID": "the caller must pass the ciphertext bytes unchanged",
+    "INCORRECT_KEY": "the caller must name the key that encrypted the data",
+    "GRANT_CONSTRAINT_UNMET": "the caller must send the encryption context the grant requires",
+    "GRANT_TOKEN_NEEDED": "the grant token is a secret of the grant's creator ($GRANT_TOKEN)",
+    "GRANT_TOKEN_INVALID": "the grant token is a secret of the grant's creator ($GRANT_TOKEN)",
+    "GRANT_LIMIT_REACHED": "which grants are stale is the person's decision (retire-grant)",
+    "SESSION_POLICY_BLOCKS": "a new session with a wider policy: the call must use the new credentials",
+    "CREDENTIALS_INVALID": "new credentials for the application: the call must use them",
+    "INVESTIGATOR_ACCESS_DENIED": "the investigator's permissions, not the failing call",
+    "NO_FAULT_FOUND": "nothing to fix: the next checks to make",
+}
+
+# Options of the AWS CLI itself (not of an operation).
+GLOBAL = {"--region", "--query", "--output", "--endpoint-url", "--profile", "--no-paginate"}
+RECORDS = sorted((Path(__file__).parent / "catalog").glob("*.json"))
+
+
+def test_every_code_is_run_in_the_lab_or_says_why_not() -> None:
+    codes = {r.meta.code for r in rules()}
+    assert set(RUN_HERE) | set(NOT_RUN_HERE) == codes
+    assert not set(RUN_HERE) & set(NOT_RUN_HERE)
+
+
+def _fixes() -> list[tuple[str, dict[str, Any]]]:
+    bundles = [json.loads(p.read_text())["bundle"] for p in RECORDS]
+    for name in dir(cases):
+        fn = getattr(cases, name)
+        if callable(fn) and not name.startswith("_") and fn.__module__ == cases.__name__:
+            try:
+                bundle = fn()
+            except TypeError:
+                continue
+            if isinstance(bundle, dict) and "request" in bundle:
+                bundles.append(bundle)
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    for bundle in bundles:
+        for finding in diagnose(bundle).findings:
+            out.setdefault(finding.fix.cli, (finding.code, finding.fix.to_dict()))
+    return list(out.values())
+
+
+@cache
+def _operations(service: str) -> dict[str, set[str]]:
+    """CLI command name -> its parameter flags, from the botocore model the AWS CLI uses."""
+    model = botocore.session.get_session().get_service_model(service)
+    ops: dict[str, set[str]] = {}
+    for name in model.operation_names:
+        op = model.operation_model(name)
+        members = op.input_shape.members if op.input_shape is not None else {}
+        flags = {"--" + xform_name(m, "-") for m in members}
+        flags |= {"--no-" + f[2:] for f in flags}
+        ops[xform_name(name, "-")] = flags | {"--cli-input-json", "--generate-cli-skeleton"}
+    return ops
+
+
+def test_every_fix_command_is_valid_shell_and_names_real_cli_operations() -> None:
+    fixes = _fixes()
+    assert len(fixes) >= 40
+    problems = []
+    for code, fix in fixes:
+        cli = fix["cli"]
+        if re.search(r"<[a-z][a-z-]*>", cli):
+            problems.append(f"{code}: placeholder in {cli!r}")
+        parsed = subprocess.run(["bash", "-n", "-c", cli], capture_output=True, text=True)
+        if parsed.returncode != 0:
+            problems.append(f"{code}: bash rejects {cli!r}: {parsed.stderr.strip()}")
+            continue
+        for line in cli.splitlines():
+            words = shlex.split(line, comments=True)
+            for i, word in enumerate(words):
+                if word != "aws" or i + 2 >= len(words) + 1:
+                    continue
+                service, command = words[i + 1], words[i + 2]
+                known = _operations(service)
+                if command not in known:
+                    problems.append(f"{code}: aws {service} {command} is no AWS CLI command")
+                    continue
+                for flag in (w for w in words[i + 3 :] if w.startswith("--")):
+                    flag = flag.split("=", 1)[0]
+                    if flag not in known[command] and flag not in GLOBAL:
+                        problems.append(f"{code}: aws {service} {command} has no {flag}")
+    assert not problems, "\n".join(problems)
