@@ -68,6 +68,12 @@ class LabServer:
         saved = None
         if self.state_file and Path(self.state_file).exists():
             saved = state.read(self.state_file)  # bad input before anything starts
+        elif self.state_file and not Path(self.state_file).parent.is_dir():
+            # Found now rather than when the lab stops and has state to lose.
+            raise UsageError(
+                f"cannot keep state in {self.state_file}: "
+                f"directory {Path(self.state_file).parent} does not exist"
+            )
         self.upstream.start()
         lab = Lab(self.upstream, room_secret=self.room_secret)
         if saved is not None:

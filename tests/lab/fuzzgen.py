@@ -2,7 +2,7 @@
 
 Each request is built from an operation's input shape: members are filled with values that
 mostly fit the model (enums, lengths, ranges; known resource names so calls reach the lab's
-logic), then, for half of the requests, one member is replaced with a hostile value (wrong
+logic), then, for the hostile rounds, one member is replaced with a hostile value (wrong
 type, empty, NUL, lone surrogate, huge, deeply nested, unknown member). The request is
 serialized with botocore's own serializer for the service's protocol and signed with SigV4,
 so it is exactly what an SDK (or someone imitating one) puts on the wire.

@@ -27,7 +27,7 @@ from lab.labkit import APP, OTHER, Lab, allow
 from lab.rawcall import Reply
 
 SEED = 20261206
-PER_OPERATION = 6  # half operator, half issued; half of each hostile
+PER_OPERATION = 5  # operator and issued in turn; rounds 2 and 3 hostile
 EC2_FAMILIES = ("Vpc", "Subnet", "SecurityGroup", "Tags", "Region", "AvailabilityZone")
 
 

@@ -170,3 +170,10 @@ def test_save_replaces_a_file_atomically(moto_lab: Lab, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert _doc(target)["kind"] == "kmslab-lab-state"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".state")) == []
+
+
+def test_a_state_file_in_a_missing_directory_is_refused_at_start(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "lab.json"
+    result = kmslab(tmp_path, "lab", "up", "--port", str(free_port()), "--state", str(missing))
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
