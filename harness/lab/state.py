@@ -58,7 +58,7 @@ MOTO_SERVICES = ("iam", "sts", "ec2", "logs")
 # Attributes that are wiring, not state: references back to the lab or the upstream, locks.
 WIRING = {"lab", "upstream", "lock", "_lock", "handlers"}
 # The lab components whose attributes are state, by attribute name on Lab.
-COMPONENTS = ("identities", "controls", "kms_store", "orgs", "trail", "authz")
+COMPONENTS = ("identities", "controls", "kms_store", "orgs", "trail", "authz", "room_board")
 LAB_SETS = ("accounts_seen", "regions_seen")
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 _ALLOWED_MODULES = (
@@ -210,7 +210,9 @@ def snapshot(lab: Lab) -> dict[str, Any]:
     for lock in locks:
         lock.acquire()
     try:
-        own: dict[str, Any] = {name: _component_state(getattr(lab, name)) for name in COMPONENTS}
+        own: dict[str, Any] = {
+            name: _component_state(getattr(lab, name)) for name in COMPONENTS if hasattr(lab, name)
+        }
         own.update({name: set(getattr(lab, name)) for name in LAB_SETS})
         lab_blob = _dumps(own)
         summary = _summary(lab)
@@ -276,7 +278,7 @@ def restore(lab: Lab, doc: dict[str, Any], source: str = "state") -> None:
     except (pickle.UnpicklingError, ValueError, EOFError, AttributeError, ImportError) as exc:
         raise UsageError(f"{source} is damaged or not allowed: {exc}") from exc
     for name in COMPONENTS:
-        if name in own:
+        if name in own and hasattr(lab, name):
             vars(getattr(lab, name)).update(own[name])
     for name in LAB_SETS:
         getattr(lab, name).update(own.get(name) or set())
