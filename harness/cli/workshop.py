@@ -1,4 +1,4 @@
-"""`kmslab workshop list|start|env|hint|check|solution|reset|status|handout`."""
+"""`kmslab workshop list|start|env|hint|check|solution|reset|status|page|rebind|handout`."""
 
 from __future__ import annotations
 
@@ -339,6 +339,24 @@ def page(ctx: click.Context, endpoint_url: str | None) -> None:
             "facilitator's machine with its operator secret?)"
         )
     click.echo(room.page_url())
+
+
+@workshop.command()
+@click.option("--endpoint-url", required=True, help="Where the restarted lab listens now.")
+@FORMAT
+@click.pass_context
+def rebind(ctx: click.Context, endpoint_url: str, fmt: str) -> None:
+    """Facilitator: after a lab restart (`lab up --state FILE`), move every participant's
+    exercise to the lab at --endpoint-url with freshly issued credentials."""
+    rows = _room(ctx, endpoint_url).rebind()
+    lines = [
+        f"{r['participant']:<16} {r['exercise']:<36} "
+        + (f"NOT re-bound: {r['error']}" if r["error"] else f"re-bound to {endpoint_url}")
+        for r in rows
+    ]
+    _emit(fmt, rows, "\n".join(lines) or "no participant has started an exercise")
+    if any(r["error"] for r in rows):
+        ctx.exit(1)
 
 
 @workshop.command()

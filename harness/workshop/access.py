@@ -235,3 +235,48 @@ def issue(sts: Any, account_id: str, account_name: str, role: str, session: str)
         secret_access_key=creds["SecretAccessKey"],
         session_token=creds["SessionToken"],
     )
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _by_service(actions: list[str]) -> str:
+    services: dict[str, list[str]] = {}
+    for action in sorted(actions):
+        service, _, name = action.partition(":")
+        services.setdefault(service, []).append(name or action)
+    return "; ".join(f"`{s}`: {', '.join(names)}" for s, names in sorted(services.items()))
+
+
+def capabilities_markdown(account: str = "<your account>") -> str:
+    """What each credential can do, written from the policies `create_roles` and
+    `workshop_key_statements` actually issue (so handouts and docs cannot drift from them)."""
+    lines = ["### What your credentials can do", ""]
+    roles = (
+        ("Investigator", INVESTIGATOR_ROLE, investigator_identity_policy(), INVESTIGATOR_SID),
+        ("Fixer", FIXER_ROLE, fixer_identity_policy(account), ADMIN_SID),
+    )
+    key_statements = {s["Sid"]: s for s in workshop_key_statements([account])}
+    for title, role, policy, sid in roles:
+        lines.append(f"**{title}** (a session of the role `{role}` in each of your accounts):")
+        lines.append("")
+        for statement in policy["Statement"]:
+            resources = ", ".join(f"`{r}`" for r in _listed(statement["Resource"]))
+            lines.append(
+                f"- {statement['Effect']} {_by_service(_listed(statement['Action']))} "
+                f"on {resources}."
+            )
+        key = key_statements[sid]
+        lines.append(
+            f"- On keys with their own key policy, the statement `{sid}` allows "
+            f"{_by_service(_listed(key['Action']))} (no cryptographic operation)."
+        )
+        lines.append("- Nothing else: every other action is implicitly denied.")
+        lines.append("")
+    lines.append(
+        "Neither can reach another participant's accounts, the lab's controls or the "
+        "facilitator's page, and neither is the application: `kmslab workshop check` makes "
+        "the application's call with credentials of its own principal."
+    )
+    return "\n".join(lines) + "\n"

@@ -72,6 +72,28 @@ def learning_goals(exercise: Exercise) -> list[str]:
     return goals
 
 
+def capability_blocks() -> list[Block]:
+    """`access.capabilities_markdown`, the issued policies in words, as handout blocks."""
+    from harness.workshop.access import capabilities_markdown
+
+    out: list[Block] = []
+    items: list[str] = []
+    for line in capabilities_markdown().splitlines():
+        if line.startswith("- "):
+            items.append(line[2:].replace("`", ""))
+            continue
+        if items:
+            out.append(Block("ul", items=items))
+            items = []
+        if line.startswith("### "):
+            out.append(Block("h2", line[4:]))
+        elif line.strip():
+            out.append(Block("p", line.replace("**", "").replace("`", "")))
+    if items:
+        out.append(Block("ul", items=items))
+    return out
+
+
 def blocks(exercise: Exercise, endpoint: str = DEFAULT_ENDPOINT) -> list[Block]:
     scenario = exercise.scenario
     start = "\n".join(
@@ -97,9 +119,11 @@ def blocks(exercise: Exercise, endpoint: str = DEFAULT_ENDPOINT) -> list[Block]:
         Block(
             "p",
             "Each participant gets lab accounts of their own: nobody else sees or changes "
-            "your setup. The investigator credentials can only read; the fixer credentials "
-            "can change keys and IAM in your accounts only.",
+            "your setup. If the fix belongs in the application (its key reference, Region, "
+            "encryption context, grant token, the service it goes through), edit the app.yaml "
+            "that start names.",
         ),
+        *capability_blocks(),
         Block("h2", "Hints"),
         Block("ol", items=exercise.hints) if exercise.hints else Block("p", "None."),
     ]

@@ -207,7 +207,12 @@ class Room:
         existing = (self.store.participant(participant) or {}).get("exercises", {})
         previous = existing.get(exercise.id)
         if previous is not None and not fresh:
+            # Never hand out settings that no longer work: after a lab restart (another port,
+            # or the same one) the exercise is re-bound to the lab at this endpoint first.
+            if not self._credentials_work(previous):
+                previous = self._rebind_record(previous)
             self._save(participant, previous)
+            self.publish()
             return previous
         with lab_errors(f"workshop start at {self.endpoint}"):
             space = self._free_space(exercise)
@@ -312,6 +317,98 @@ class Room:
             "checks": [],
             "result": "started",
         }
+
+    # -- lab restarts ---------------------------------------------------------------------
+
+    def _credentials_work(self, record: dict[str, Any]) -> bool:
+        """True when the exercise's lab is this room's endpoint and accepts its credentials."""
+        if record.get("endpoint") != self.endpoint:
+            return False
+        from harness.aws import Target
+
+        creds = next(iter(record["credentials"]["investigator"].values()))
+        target = Target(
+            endpoint_url=self.endpoint,
+            region=record["region"],
+            access_key_id=creds["access_key_id"],
+            secret_access_key=creds["secret_access_key"],
+            session_token=creds["session_token"],
+        )
+        try:
+            target.client("sts", max_attempts=1).get_caller_identity()
+        except botocore.exceptions.ClientError:
+            return False
+        except (botocore.exceptions.BotoCoreError, OSError):
+            raise self._unreachable(self.endpoint, record) from None
+        return True
+
+    def _unreachable(self, endpoint: str, record: dict[str, Any]) -> KmslabError:
+        from harness.errors import EndpointError
+
+        return EndpointError(
+            f"the lab at {endpoint} is not reachable. If the facilitator restarted it at another "
+            f"address, re-bind your exercise there: kmslab workshop start {record['exercise']} "
+            "--endpoint-url NEW-URL (same accounts, new credentials)"
+        )
+
+    def _rebind_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The exercise re-bound to the lab at this room's endpoint: same accounts (the lab was
+        restored from its saved state), freshly issued credentials."""
+        record = dict(record)
+        accounts: dict[str, str] = record["accounts"]
+        region = record["region"]
+        try:
+            provisioner = self.provisioner(self.endpoint, accounts)
+            iam = provisioner.client("iam", record["caller_account"], region)
+            try:
+                iam.get_role(RoleName=access.INVESTIGATOR_ROLE)
+            except iam.exceptions.NoSuchEntityException:
+                raise UsageError(
+                    f"the lab at {self.endpoint} does not hold exercise {record['exercise']!r} "
+                    f"of {record['participant']} (accounts {', '.join(accounts.values())}): it "
+                    "was started without the room's saved state. Restart it with `kmslab lab up "
+                    "--state FILE`, or start over in fresh accounts: kmslab workshop reset "
+                    f"--endpoint-url {self.endpoint}"
+                ) from None
+            credentials: dict[str, dict[str, dict[str, str]]] = {"investigator": {}, "fixer": {}}
+            for name, account_id in accounts.items():
+                sts = provisioner.client("sts", account_id, region)
+                for role, title in (
+                    (access.INVESTIGATOR_ROLE, "investigator"),
+                    (access.FIXER_ROLE, "fixer"),
+                ):
+                    session = f"{record['participant']}-{title}"[:64]
+                    creds = access.issue(sts, account_id, name, role, session)
+                    credentials[title][name] = creds.to_dict()
+        except (botocore.exceptions.BotoCoreError, OSError):
+            raise self._unreachable(self.endpoint, record) from None
+        except botocore.exceptions.ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise KmslabError(
+                f"re-binding to {self.endpoint}: the lab refused {exc.operation_name}: "
+                f"{error.get('Code')}: {error.get('Message')}"
+            ) from exc
+        record["credentials"] = credentials
+        record["endpoint"] = self.endpoint
+        record["rebound_at"] = now()
+        return record
+
+    def rebind(self) -> list[dict[str, str]]:
+        """Facilitator: re-bind every participant's exercises to the lab at this endpoint."""
+        rows = []
+        data = self.store.load()
+        for name, state in sorted(data["participants"].items()):
+            for exercise_id, record in sorted(state.get("exercises", {}).items()):
+                try:
+                    fresh = self._rebind_record(record)
+                except KmslabError as exc:
+                    rows.append({"participant": name, "exercise": exercise_id, "error": str(exc)})
+                    continue
+                with self.store.transaction() as current:
+                    current["participants"][name]["exercises"][exercise_id] = fresh
+                rows.append({"participant": name, "exercise": exercise_id, "error": ""})
+        self.publish()
+        return rows
 
     def _grant_log(self, folder: Path, resolved: Resolved) -> Path | None:
         """What the deployment that created the grants logged: CreateGrant's output per grant
@@ -427,6 +524,12 @@ class Room:
         # The call's own grant and ciphertext names must not stand for the real ones.
         as_app = dataclasses.replace(resolved, grant={}, ciphertext=blobs or resolved.ciphertext)
         reasons: list[Rejection] = []
+        try:
+            from harness.lab import LabClient
+
+            LabClient(endpoint, timeout=5).health()
+        except KmslabError:
+            raise self._unreachable(endpoint, record) from None
         with lab_errors(f"workshop check at {endpoint}"):
             self._aws_resolves(record, live, intended, resolved, provisioner)
             try:

@@ -176,3 +176,49 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_pat
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert "Traceback" not in proc.stderr
+
+
+def test_docs_and_handouts_state_what_the_issued_policies_allow() -> None:
+    """docs/workshop.md and every handout carry the capabilities generated from the policies
+    `create_roles` issues; nothing claims investigators "can only read" while their policy
+    says otherwise, and every action of both policies is named."""
+    docs = (ROOT / "docs" / "workshop.md").read_text()
+    section = docs.split("<!-- capabilities:start -->\n")[1].split("<!-- capabilities:end -->")[0]
+    assert section == access.capabilities_markdown()
+    exercise = find_exercise("ws-key-disabled", CATALOG)
+    text = handout(exercise, "md")
+    for policy in (access.investigator_identity_policy(), access.fixer_identity_policy("1")):
+        for statement in policy["Statement"]:
+            for action in statement["Action"]:
+                service, _, name = action.partition(":")
+                assert service in text and name in text, action
+    assert "can only read" not in text and "can only read" not in docs
+
+
+def test_the_lab_holds_exactly_the_policies_the_handout_describes(lab: object) -> None:
+    """What a started exercise's roles really carry in the lab is what the text was made from."""
+    import json
+
+    import boto3
+
+    from harness.lab.operator import operator_credentials
+    from harness.workshop import Room, WorkshopStore
+
+    endpoint = lab.endpoint  # type: ignore[attr-defined]
+    tmp = Path(__import__("tempfile").mkdtemp())
+    record = Room(
+        endpoint, store=WorkshopStore(tmp / "s.json"), catalog_root=CATALOG, workdir=tmp
+    ).start("hanna", "ws-key-disabled")
+    account = record["accounts"]["app"]
+    iam = boto3.client(
+        "iam",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        **operator_credentials(endpoint, account).as_boto3(),
+    )
+    for role, expected in (
+        (access.INVESTIGATOR_ROLE, access.investigator_identity_policy()),
+        (access.FIXER_ROLE, access.fixer_identity_policy(account)),
+    ):
+        doc = iam.get_role_policy(RoleName=role, PolicyName="access")["PolicyDocument"]
+        assert (json.loads(doc) if isinstance(doc, str) else doc) == expected

@@ -187,3 +187,36 @@ def test_facilitator_page_in_a_real_browser(
         assert room.page_token() not in source
         shot = screenshot(browser, tmp_path, "facilitator-page")
         assert shot.stat().st_size > 5000
+
+
+def test_start_after_a_restart_never_prints_dead_credentials(tmp_path: Path) -> None:
+    """The lab at the old address is gone: `start` says where to re-bind (exit 3); a new lab
+    started without the saved state does not hold the exercise: `start` says so (exit 2)."""
+    from harness.errors import EndpointError, UsageError
+
+    store = WorkshopStore(tmp_path / "state.json")
+    first = LabServer(upstream="moto", port=0).start()
+    old = first.endpoint
+    try:
+        Room(old, store=store, catalog_root=CATALOG, workdir=tmp_path).start(
+            "rita", "ws-key-disabled"
+        )
+    finally:
+        first.stop()
+    with pytest.raises(EndpointError, match="--endpoint-url NEW-URL"):
+        Room(old, store=store, catalog_root=CATALOG, workdir=tmp_path).start(
+            "rita", "ws-key-disabled"
+        )
+    fresh = LabServer(upstream="moto", port=0).start()
+    try:
+        # Embedded moto keeps its data per process: a reset makes this lab really new.
+        from harness.lab import LabClient
+
+        LabClient(fresh.endpoint).reset()
+        room = Room(fresh.endpoint, store=store, catalog_root=CATALOG, workdir=tmp_path)
+        with pytest.raises(UsageError, match="without the room's saved state"):
+            room.start("rita", "ws-key-disabled")
+        with pytest.raises(EndpointError, match="re-bind"):
+            room.check("rita")  # the record still names the lab that is gone
+    finally:
+        fresh.stop()
