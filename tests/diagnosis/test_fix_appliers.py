@@ -225,3 +225,23 @@ def test_expired_session_is_renewed_by_whoever_assumed_the_role() -> None:
     assert f.fix.applied_by == f"arn:aws:iam::{ACCT}:user/deployer"
     assert _arg(f.fix.cli, "--role-arn") == ROLE_ARN
     assert _arg(f.fix.cli, "--role-session-name") == "i-0abc"
+
+
+def test_session_policy_fix_keeps_what_the_session_policy_allowed_and_adds_the_action() -> None:
+    # IAM access_policies.html#policies_session: the session's permissions are the intersection
+    # of the role's policies and the session policy passed to AssumeRole.
+    f = diagnose(cases.session_blocks()).finding("SESSION_POLICY_BLOCKS")
+    assert f is not None
+    new = json.loads(_arg(f.fix.cli, "--policy"))
+    assert _arg(f.fix.cli, "--role-arn") == ROLE_ARN
+    assert f.fix.applied_by == f"arn:aws:iam::{ACCT}:user/deployer"  # who assumed it (CloudTrail)
+    assert "s3:GetObject" in json.dumps(new)  # what the old session policy allowed is kept
+    doc = {
+        "request": {"principal": SESSION_ARN, "action": "kms:Decrypt", "resource": KEY_ARN},
+        "key_policy": policy(root_statement()),
+        "identity_policies": [
+            policy({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN})
+        ],
+        "session_policy": new,
+    }
+    assert evaluate(doc).decision == "Allowed"

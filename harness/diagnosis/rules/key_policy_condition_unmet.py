@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any
 
 from harness.diagnosis.context import Context
+from harness.diagnosis.facts import Facts
 from harness.diagnosis.fixes import (
-    cli_edit_key_policy,
+    cli_call,
+    key_id_arg,
     key_policy_fix,
     needed_actions,
     policy_principal,
+    region_flag,
+    sh,
     statement,
     statement_by_sid,
     tf_key_policy_statement,
@@ -75,6 +80,44 @@ def _account_value_fix(ctx: Context, unmet: UnmetCondition) -> Fix | None:
     )
 
 
+def _request_side_fix(ctx: Context, unmet: UnmetCondition, fixed: dict[str, Any]) -> Fix:
+    """The request must meet the condition: the call with the required encryption context, or,
+    for conditions the network or a service sets (kms:ViaService, aws:SourceVpce), the policy read
+    back and a note, since no command of the caller's can set them."""
+    f = ctx.facts
+    summary = (
+        f"Make the request meet {unmet.operator} {unmet.key} (statement {unmet.sid}), or correct "
+        "the condition's value; do not drop the condition."
+    )
+    low = unmet.key.lower()
+    if low.startswith("kms:encryptioncontext:") and unmet.expected:
+        name = unmet.key.split(":", 2)[2]
+        needed = Facts(
+            dict(
+                f.bundle,
+                request=dict(
+                    f.request,
+                    encryption_context={**f.encryption_context, name: str(unmet.expected[0])},
+                ),
+            )
+        )
+        return Fix(
+            summary=summary, cli=cli_call(needed), terraform=tf_key_policy_statement(f, fixed)
+        )
+    return Fix(
+        summary=summary,
+        cli=f"aws kms get-key-policy --key-id {sh(key_id_arg(f))} --policy-name default "
+        f"--query Policy --output text{region_flag(f)}",
+        terraform=tf_key_policy_statement(f, fixed),
+        notes=(
+            f"{unmet.key} is set by how the call arrives (through {', '.join(map(str, unmet.expected))}), "
+            "not by a parameter: route the call that way, or widen the key policy deliberately",
+        )
+        if low in ("kms:viaservice", "aws:sourcevpce", "aws:sourcevpc")
+        else (),
+    )
+
+
 def check(ctx: Context) -> Finding | None:
     if not key_policy_implicit(ctx):
         return None
@@ -101,14 +144,6 @@ def check(ctx: Context) -> Finding | None:
         f"The key policy of {ctx.key} allows {ctx.action} to {ctx.who} only when {first.key} is "
         f"{', '.join(map(str, first.expected))}, and the request does not meet it; {_advice(first.key)}.",
         evidence,
-        _account_value_fix(ctx, first)
-        or Fix(
-            summary=f"Make the request meet {first.operator} {first.key} (statement {first.sid}), or correct the condition's value; do not drop the condition.",
-            cli=cli_edit_key_policy(
-                ctx.facts,
-                f"check condition {first.operator} {first.key} of statement {first.sid}; the request sends {first.actual or 'nothing'}",
-            ),
-            terraform=tf_key_policy_statement(ctx.facts, fixed),
-        ),
+        _account_value_fix(ctx, first) or _request_side_fix(ctx, first, fixed),
         implies="ImplicitDeny",
     )

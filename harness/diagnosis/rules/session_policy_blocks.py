@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import needed_actions
+from harness.diagnosis.fixes import (
+    compact,
+    exempt_principal,
+    hcl_json,
+    needed_actions,
+    sh,
+    statement_by_sid,
+    with_statement,
+)
 from harness.diagnosis.model import Finding, Fix
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._guard import guard_finding
+from harness.diagnosis.rules._policy import matched_denies
 
 META = RuleMeta(
     code="SESSION_POLICY_BLOCKS",
@@ -23,27 +33,54 @@ META = RuleMeta(
 
 def check(ctx: Context) -> Finding | None:
     f = ctx.facts
-    role = f.role_arn or "<role-arn>"
-    session = f.principal.session or "<session-name>"
-    doc = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": needed_actions(f), "Resource": ctx.key}],
+    role = f.role_arn or f.principal_arn
+    session = f.principal.session or "kmslab"
+    allow = {
+        "Sid": "AllowKmsKeyUse",
+        "Effect": "Allow",
+        "Action": needed_actions(f),
+        "Resource": ctx.key,
     }
     sp = f.session_policy
     where = f"passed when session {session} was assumed" + (
         f" ({sp[1].get('eventTime')})" if sp else ""
     )
+    # The shape of the policy that was passed decides the change (IAM access_policies.html#policies_session):
+    # a Deny that matches loses the request's actions; an allow-list gains them; the rest stays.
+    denies = matched_denies(ctx, "session")
+    if sp is not None and denies:
+        doc = copy.deepcopy(sp[0])
+        for _label, sid in denies:
+            for st in statement_by_sid(doc, sid):
+                exempt_principal(st, role)
+        change = f"the session policy denies {ctx.action}: exempt the role in that Deny"
+    elif sp is not None:
+        doc = with_statement(sp[0], allow)
+        change = f"the session policy allows no {ctx.action} on {ctx.key}: add it to the policy"
+    else:
+        doc = {"Version": "2012-10-17", "Statement": [allow]}
+        change = f"include {', '.join(needed_actions(f))} on {ctx.key} in the session policy"
+    assumer = ""
+    if sp is not None:
+        assumer = str((sp[1].get("userIdentity") or {}).get("arn") or "")
     fix = Fix(
-        summary=f"Include {', '.join(needed_actions(f))} on {ctx.key} in the session policy passed to AssumeRole for {role}.",
-        cli=f"aws sts assume-role --role-arn {role} --role-session-name {session} --policy '{json.dumps(doc, separators=(',', ':'))}'",
+        summary=f"{change[0].upper()}{change[1:]} passed to AssumeRole for {role}; the application must then use the new session.",
+        cli=f"aws sts assume-role --role-arn {sh(role)} --role-session-name {sh(session)} --policy {sh(compact(doc))}",
         terraform=(
-            'data "aws_iam_policy_document" "session" {\n'
-            "  statement {\n"
-            f"    actions   = {json.dumps(needed_actions(f))}\n"
-            f'    resources = ["{ctx.key}"]\n'
+            "# the session policy of the provider's assume_role (the role must already allow the actions)\n"
+            'provider "aws" {\n'
+            "  assume_role {\n"
+            f"    role_arn     = {json.dumps(role)}\n"
+            f"    session_name = {json.dumps(session)}\n"
+            f"    policy       = jsonencode({hcl_json(doc)})\n"
             "  }\n"
-            "}\n"
-            "# pass data.aws_iam_policy_document.session.json as the session policy (assume_role { policy = ... })"
+            "}"
+        ),
+        applied_by=assumer,
+        applied_by_reason=(
+            f"{assumer} assumed {role} for this session (CloudTrail AssumeRole)"
+            if assumer
+            else f"the principal that assumes {role} (its trust policy decides)"
         ),
     )
     return guard_finding(ctx, META, "cloudtrail:LookupEvents", fix, where=where)
