@@ -159,6 +159,10 @@ def run(
         return
     if code_map is not None:
         raise UsageError("--code-map needs --diagnoser")
+    if via == "terraform":
+        from harness.scenarios.batch import refuse_what_terraform_cannot
+
+        refuse_what_terraform_cannot(chosen)  # before any lab starts
     from harness.scenarios import tfprogress
 
     if via == "terraform":

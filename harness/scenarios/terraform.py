@@ -63,7 +63,24 @@ def unsupported_reason(scenario: Scenario) -> str | None:
         regions |= set(key.get("replicas", {}))
     if not regions <= set(REGIONS):
         return f"regions outside {REGIONS}"
+    # AWS resources terraform/catalog does not declare: building them natively under
+    # `--via terraform` would be a silent fallback.
+    org = setup.get("organization", {})
+    if org.get("scps") or org.get("rcps"):
+        return "organization policies (SCPs, RCPs) are not in terraform/catalog"
+    if setup.get("trails"):
+        return "CloudTrail trails are not in terraform/catalog"
     return None
+
+
+def refusals(scenarios: list[Scenario]) -> list[str]:
+    """`id (reason)` for each scenario Terraform cannot build or whose fix it cannot apply."""
+    out = []
+    for scenario in scenarios:
+        reason = unsupported_reason(scenario) or fix_unsupported_reason(scenario)
+        if reason:
+            out.append(f"{scenario.id} ({reason})")
+    return out
 
 
 def fix_unsupported_reason(scenario: Scenario) -> str | None:
