@@ -11,6 +11,9 @@ Documented message shapes, and where AWS documents them:
   (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html, table footnotes).
 - Throttling: "You have exceeded the rate at which you may call KMS. Reduce the frequency of
   your calls." (https://docs.aws.amazon.com/kms/latest/developerguide/throttling.html).
+- Expired session credentials: "The security token included in the request is expired."
+  (https://docs.aws.amazon.com/awsconsolehelpdocs/latest/gsg/common-errors.html,
+  ExpiredTokenException; the page ends each description with a period, services may not).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ DOCUMENTED = [
             "Reduce the frequency of your calls."
         )
     ),
+    re.compile(r"The security token included in the request is expired\.?"),
 ]
 
 FAILING = [s for s in load_catalog() if s.expected_error is not None]
