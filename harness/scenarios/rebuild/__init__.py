@@ -111,12 +111,8 @@ def scenario_from_bundle(
             book.gap(
                 "key policy",
                 "GetKeyPolicy was not read or was refused (it cannot be read from another "
-                "account); rebuilt as the default key policy (key-policy-default.html)"
-                + (
-                    ", allowing the caller's account because the error names another layer"
-                    if len(spec["policy"]["Statement"]) > 1
-                    else ""
-                ),
+                "account); rebuilt as a stand-in that fails as the observed error shows: "
+                + ", ".join(str(st["Sid"]) for st in spec["policy"]["Statement"]),
             )
         for replica_region, replica in spec.get("replicas", {}).items():
             doc = replica_policies.get(replica_region)
@@ -326,7 +322,47 @@ def _stand_in_key_policy(ev: Evidence, book: Book, action: str) -> dict[str, Any
     ]
     observed = ev.request.get("observed_error") or {}
     signal = messages.parse(str(observed.get("code", "")), str(observed.get("message", "")))
-    if book.caller.account != book.key_account and signal.layer not in (None, "key-policy"):
+    if not observed:
+        # The call was not seen failing: the key policy let the caller in (a statement naming
+        # it; without one, this stand-in would also need an IAM allow the bundle may lack).
+        statements.append(
+            {
+                "Sid": "CallerInferredFromTheSuccess",
+                "Effect": "Allow",
+                "Principal": {"AWS": _entity_arn(book)},
+                "Action": action,
+                "Resource": "*",
+            }
+        )
+    elif signal.layer == "key-policy" and signal.explicit:
+        statements.append(
+            {
+                "Sid": "DenyInferredFromTheError",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": action,
+                "Resource": "*",
+            }
+        )
+    elif signal.layer == "key-policy":
+        # "no resource-based policy allows": the policy names neither the caller nor, through
+        # the root statement, its account; it names someone else, an administrator.
+        admin = book.entity(
+            book.key_account, "role", "/", "kmslab-stand-in-key-admin", "a stand-in"
+        )
+        statements = [
+            {
+                "Sid": "StandInKeyAdministrator",
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": f"arn:aws:iam::{book.key_account}:role/kmslab-stand-in-key-admin"
+                },
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ]
+        assert admin is not None
+    elif book.caller.account != book.key_account and signal.layer is not None:
         statements.append(
             {
                 "Sid": "CallerAccountInferredFromTheError",
