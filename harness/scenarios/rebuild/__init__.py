@@ -23,9 +23,11 @@ from harness.scenarios.rebuild.keys import (
     ALIAS_ARN,
     KEY_ARN,
     Keys,
+    deleted_principals,
     encrypting_key,
     key_policies,
     key_spec,
+    logged_key_policy,
 )
 from harness.scenarios.rebuild.names import logical
 from harness.scenarios.rebuild.org import organization, stand_in
@@ -77,6 +79,7 @@ def scenario_from_bundle(
     book = Book(caller, key_account)
     keys = Keys(book, region)
     replica_policies: dict[str, Any] = {}
+    read_policy = False  # the bundle's investigator could read the key policy
     from harness.diagnosis import diagnose
 
     diagnosis = diagnose(bundle)
@@ -93,9 +96,13 @@ def scenario_from_bundle(
     elif key_arn and key_match:
         spec = key_spec(ev, meta or {}, book)
         if not meta:
+            state = _state_from_error(ev)
+            if state:
+                spec["state"] = state
             book.gap(
                 f"metadata of key {key_arn}",
-                "DescribeKey was not read; rebuilt as an Enabled symmetric ENCRYPT_DECRYPT key",
+                "DescribeKey was not read; rebuilt as a symmetric ENCRYPT_DECRYPT key in state "
+                f"{state or 'Enabled'}" + (" (from the observed error's text)" if state else ""),
             )
         primary_arn = _multi_region(meta or {}, spec, ev)
         keys.add("data", primary_arn or key_arn, spec)
@@ -103,8 +110,19 @@ def scenario_from_bundle(
         main_policy, replica_policies = key_policies(ev, keys.keys["data"]["region"])
         if main_policy is None and replica_policies and primary_arn:
             main_policy = next(iter(replica_policies.values()))
+        logged = logged_key_policy(ev, str(keys.arns["data"]))
+        read_policy = main_policy is not None
+        if main_policy is None and logged is not None:
+            main_policy = logged
+            book.gap(
+                "key policy",
+                "GetKeyPolicy was not read or was refused; rebuilt from the policy of the "
+                "latest CreateKey/PutKeyPolicy event in CloudTrail",
+            )
         if main_policy is not None:
             spec["policy"] = main_policy
+            if logged is not None:
+                book.deleted.update(deleted_principals(main_policy, logged))
             book.principal_values(main_policy, "the key policy")
         else:
             spec["policy"] = _stand_in_key_policy(ev, book, action)
@@ -217,6 +235,15 @@ def scenario_from_bundle(
     }
     if error is None:
         scenario["control"] = True
+    if read_policy and not _delegates_to_account(
+        keys.keys.get("data", {}).get("policy"), key_account
+    ):
+        # The lab's run investigator reads with the investigator policy only; a key policy that
+        # names no account root would lock it out where the bundle's investigator read it.
+        scenario["key_admin_reads"] = (
+            "the bundle's investigator read the key policy; it names no account root, so in "
+            "the lab only the key's administrators (the operator) can read it"
+        )
     if call.get("credentials"):
         scenario["fix"]["call"] = {"credentials": None}  # fresh credentials fix it
     validate(scenario, "the scenario built from the bundle")
@@ -303,6 +330,26 @@ def _inferred_identity(ev: Evidence, book: Book, action: str) -> dict[str, Any]:
         "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}],
     }
     return {"policies": [doc]}
+
+
+def _state_from_error(ev: Evidence) -> str | None:
+    """The key state an error message names ("<key ARN> is disabled.", key-state.html)."""
+    from harness.diagnosis import messages
+
+    observed = ev.request.get("observed_error") or {}
+    signal = messages.parse(str(observed.get("code", "")), str(observed.get("message", "")))
+    return signal.state if signal.state in ("Disabled", "PendingDeletion") else None
+
+
+def _delegates_to_account(policy: Any, account: str) -> bool:
+    from harness.scenarios.rebuild.evidence import aws_principals, statements
+
+    roots = {account, f"arn:aws:iam::{account}:root", "arn:aws:iam::${account.app}:root"}
+    roots |= {"arn:aws:iam::${account.owner}:root"}
+    return any(
+        st.get("Effect") == "Allow" and any(v in roots or v == "*" for _, v in aws_principals(st))
+        for st in statements(policy if isinstance(policy, dict) else None)
+    )
 
 
 def _stand_in_key_policy(ev: Evidence, book: Book, action: str) -> dict[str, Any]:

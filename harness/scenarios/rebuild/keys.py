@@ -159,3 +159,45 @@ def encrypting_key(ev: Evidence) -> tuple[str | None, dict[str, str] | None]:
             if key and found[0] is None:  # LookupEvents lists the latest first
                 found = (str(key), dict(context) if isinstance(context, dict) else None)
     return found
+
+
+def logged_key_policy(ev: Evidence, key_arn: str) -> dict[str, Any] | None:
+    """The key policy as the latest CreateKey or PutKeyPolicy event in CloudTrail wrote it
+    (ct-createkey.html / ct-putkeypolicy.html record the policy in requestParameters)."""
+    for read in ev.all("cloudtrail", "LookupEvents"):
+        for event in read.response.get("Events") or []:  # the latest first
+            detail = document(event.get("CloudTrailEvent")) or {}
+            if detail.get("eventName") not in ("CreateKey", "PutKeyPolicy") or detail.get(
+                "errorCode"
+            ):
+                continue
+            arns = {str(r.get("ARN")) for r in detail.get("resources") or []}
+            params = detail.get("requestParameters") or {}
+            if key_arn in arns or params.get("keyId") in (key_arn, key_arn.rsplit("/", 1)[-1]):
+                doc = document(params.get("policy"))
+                if doc is not None:
+                    return doc
+    return None
+
+
+def deleted_principals(current: dict[str, Any], logged: dict[str, Any]) -> dict[str, str]:
+    """Unique id -> ARN: where the current policy shows a unique id and the logged copy of the
+    same statement (by Sid and position) an ARN, AWS replaced a deleted principal's ARN."""
+    from harness.scenarios.rebuild.evidence import aws_principals, statements
+
+    out: dict[str, str] = {}
+    now, then = statements(current), statements(logged)
+    for i, st in enumerate(now):
+        match = next((o for o in then if st.get("Sid") and o.get("Sid") == st.get("Sid")), None)
+        match = match or (then[i] if i < len(then) else None)
+        if match is None:
+            continue
+        ids = [v for k, v in aws_principals(st) if k == "AWS" and v[:4] in ("AROA", "AIDA")]
+        gone = [
+            v
+            for k, v in aws_principals(match)
+            if k == "AWS" and v not in {x for _, x in aws_principals(st)}
+        ]
+        if len(ids) == 1 and len(gone) == 1:
+            out[ids[0]] = gone[0]
+    return out

@@ -71,6 +71,8 @@ class Book:
     _by_arn: dict[str, str] = field(default_factory=dict)
     _names: set[str] = field(default_factory=set)
     _orphans: dict[str, str] = field(default_factory=dict)
+    # unique id -> the ARN that CloudTrail's copy of the same policy shows in its place
+    deleted: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.account(self.caller.account, "app")
@@ -162,6 +164,23 @@ class Book:
         """A principal that the policy named and that was then deleted (see module doc)."""
         if unique_id in self._orphans:
             return self._orphans[unique_id]
+        named = self.deleted.get(unique_id)
+        entity = IAM_ARN.match(named or "")
+        if entity:
+            # CloudTrail's copy of the policy names the principal that stood there.
+            path = (entity.group(3) or "") + "/"
+            logical_name = self.entity(
+                entity.group(1), entity.group(2), path, entity.group(4), where
+            )
+            if logical_name:
+                self.principals[logical_name]["recreated"] = True
+                self._orphans[unique_id] = logical_name
+                self.gap(
+                    f"unique id {unique_id} in {where}",
+                    f"CloudTrail's copy of the policy shows it was {named}; rebuilt as that "
+                    "principal, deleted and recreated after the policy named it",
+                )
+                return logical_name
         kind = "role" if unique_id.startswith("AROA") else "user"
         n = len(self._orphans) + 1
         logical_name = logical(f"orphaned_{kind}_{n}", self._names)
