@@ -27,6 +27,7 @@ from harness.scenarios.rebuild.keys import (
     encrypting_key,
     key_policies,
     key_spec,
+    logged_grants,
     logged_key_policy,
 )
 from harness.scenarios.rebuild.names import logical
@@ -125,7 +126,7 @@ def scenario_from_bundle(
                 book.deleted.update(deleted_principals(main_policy, logged))
             book.principal_values(main_policy, "the key policy")
         else:
-            spec["policy"] = _stand_in_key_policy(ev, book, action)
+            spec["policy"] = _stand_in_key_policy(ev, book, action, finding == expect.HEALTHY)
             book.gap(
                 "key policy",
                 "GetKeyPolicy was not read or was refused (it cannot be read from another "
@@ -347,12 +348,16 @@ def _delegates_to_account(policy: Any, account: str) -> bool:
     roots = {account, f"arn:aws:iam::{account}:root", "arn:aws:iam::${account.app}:root"}
     roots |= {"arn:aws:iam::${account.owner}:root"}
     return any(
-        st.get("Effect") == "Allow" and any(v in roots or v == "*" for _, v in aws_principals(st))
+        st.get("Effect") == "Allow"
+        and not st.get("Condition")
+        and (
+            st.get("Principal") == "*" or any(v in roots or v == "*" for _, v in aws_principals(st))
+        )
         for st in statements(policy if isinstance(policy, dict) else None)
     )
 
 
-def _stand_in_key_policy(ev: Evidence, book: Book, action: str) -> dict[str, Any]:
+def _stand_in_key_policy(ev: Evidence, book: Book, action: str, healthy: bool) -> dict[str, Any]:
     """The default key policy; for a caller in another account whose AccessDenied names a
     layer other than the key policy, also an allow for that account: AWS names the key
     policy ("resource-based policy") when it is what refused (catalog section 3)."""
@@ -369,8 +374,8 @@ def _stand_in_key_policy(ev: Evidence, book: Book, action: str) -> dict[str, Any
     ]
     observed = ev.request.get("observed_error") or {}
     signal = messages.parse(str(observed.get("code", "")), str(observed.get("message", "")))
-    if not observed:
-        # The call was not seen failing: the key policy let the caller in (a statement naming
+    if not observed and healthy:
+        # The call was not seen failing and nothing is wrong: the key policy let the caller in (a statement naming
         # it; without one, this stand-in would also need an IAM allow the bundle may lack).
         statements.append(
             {
@@ -425,45 +430,53 @@ def _stand_in_key_policy(ev: Evidence, book: Book, action: str) -> dict[str, Any
 def _grants(ev: Evidence, book: Book, keys: Keys) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     taken: set[str] = set()
-    for read in ev.all("kms", "ListGrants"):
-        for grant in read.response.get("Grants") or []:
-            key_name = keys.ids.get(str(grant.get("KeyId", "")).rsplit("/", 1)[-1], "data")
-            if key_name not in keys.keys:
-                continue
-            grantee = str(grant.get("GranteePrincipal", ""))
-            book.value(
-                grantee, f"grant {grant.get('GrantId', '')}"
-            ) if "amazonaws.com" not in grantee else None
-            item: dict[str, Any] = {
-                "name": logical(str(grant.get("Name") or f"grant_{len(out) + 1}"), taken, "g"),
-                "key": key_name,
-                "grantee": grantee,
-                "operations": list(grant.get("Operations") or []),
-            }
-            if not item["operations"]:
-                continue
-            constraints = grant.get("Constraints") or {}
-            kept = {
-                k: v
-                for k, v in constraints.items()
-                if k in ("EncryptionContextSubset", "EncryptionContextEquals")
-            }
-            if kept:
-                item["constraints"] = kept
-            if grant.get("RetiringPrincipal"):
-                retiring = str(grant["RetiringPrincipal"])
-                if "amazonaws.com" not in retiring:
-                    book.value(retiring, "a grant's retiring principal")
-                item["retiring_principal"] = retiring
-            issuing = str(grant.get("IssuingAccount", "")).split(":")[-1]
-            issuing = issuing if re.fullmatch(r"\d{12}", issuing) else ""
-            if (
-                issuing
-                and issuing != keys.keys[key_name].get("account")
-                and issuing in book.accounts.values()
-            ):
-                item["account"] = book.account(issuing)
-            out.append(item)
+    listed = [g for read in ev.all("kms", "ListGrants") for g in read.response.get("Grants") or []]
+    if not ev.all("kms", "ListGrants") and "data" in keys.arns:
+        listed = logged_grants(ev, keys.arns["data"])
+        if listed:
+            book.gap(
+                "grants",
+                "ListGrants was not read or was refused; rebuilt from CreateGrant events in "
+                "CloudTrail (less the revoked and retired ones)",
+            )
+    for grant in listed:
+        key_name = keys.ids.get(str(grant.get("KeyId", "")).rsplit("/", 1)[-1], "data")
+        if key_name not in keys.keys:
+            continue
+        grantee = str(grant.get("GranteePrincipal", ""))
+        book.value(
+            grantee, f"grant {grant.get('GrantId', '')}"
+        ) if "amazonaws.com" not in grantee else None
+        item: dict[str, Any] = {
+            "name": logical(str(grant.get("Name") or f"grant_{len(out) + 1}"), taken, "g"),
+            "key": key_name,
+            "grantee": grantee,
+            "operations": list(grant.get("Operations") or []),
+        }
+        if not item["operations"]:
+            continue
+        constraints = grant.get("Constraints") or {}
+        kept = {
+            k: v
+            for k, v in constraints.items()
+            if k in ("EncryptionContextSubset", "EncryptionContextEquals")
+        }
+        if kept:
+            item["constraints"] = kept
+        if grant.get("RetiringPrincipal"):
+            retiring = str(grant["RetiringPrincipal"])
+            if "amazonaws.com" not in retiring:
+                book.value(retiring, "a grant's retiring principal")
+            item["retiring_principal"] = retiring
+        issuing = str(grant.get("IssuingAccount", "")).split(":")[-1]
+        issuing = issuing if re.fullmatch(r"\d{12}", issuing) else ""
+        if (
+            issuing
+            and issuing != keys.keys[key_name].get("account")
+            and issuing in book.accounts.values()
+        ):
+            item["account"] = book.account(issuing)
+        out.append(item)
     return out
 
 

@@ -201,3 +201,39 @@ def deleted_principals(current: dict[str, Any], logged: dict[str, Any]) -> dict[
         if len(ids) == 1 and len(gone) == 1:
             out[ids[0]] = gone[0]
     return out
+
+
+def logged_grants(ev: Evidence, key_arn: str) -> list[dict[str, Any]]:
+    """Grants as CreateGrant events in CloudTrail made them (ct-creategrant.html), less those
+    a later RevokeGrant or RetireGrant event removed, in ListGrants' response shape."""
+    created: dict[str, dict[str, Any]] = {}
+    gone: set[str] = set()
+    for read in ev.all("cloudtrail", "LookupEvents"):
+        for event in read.response.get("Events") or []:
+            detail = document(event.get("CloudTrailEvent")) or {}
+            params = detail.get("requestParameters") or {}
+            if detail.get("errorCode") or params.get("keyId") not in (
+                key_arn,
+                key_arn.rsplit("/", 1)[-1],
+            ):
+                continue
+            name = detail.get("eventName")
+            if name in ("RevokeGrant", "RetireGrant") and params.get("grantId"):
+                gone.add(str(params["grantId"]))
+            if name == "CreateGrant":
+                grant_id = str(
+                    (detail.get("responseElements") or {}).get("grantId") or len(created)
+                )
+                created.setdefault(
+                    grant_id,
+                    {
+                        "KeyId": key_arn,
+                        "GrantId": grant_id,
+                        "Name": params.get("name") or "",
+                        "GranteePrincipal": params.get("granteePrincipal", ""),
+                        "RetiringPrincipal": params.get("retiringPrincipal"),
+                        "Operations": list(params.get("operations") or []),
+                        "Constraints": params.get("constraints") or {},
+                    },
+                )
+    return [g for gid, g in created.items() if gid not in gone]
