@@ -43,6 +43,7 @@ def test_every_catalog_scenario_fails_and_fixes_the_same_after_a_restart(tmp_pat
             provisioner, resolved = runner.provision(scenario)
             caller = issue_credentials(provisioner, scenario.call, scenario.setup, resolved)
             before = make_call(caller, scenario.call, resolved)
+            runner.note_managed_key(provisioner, scenario, resolved)  # ${managed.*} in messages
             wrong = error_matches(scenario, before, resolved)
             if wrong:
                 problems.append(f"{scenario.id}: before the restart: {wrong}")
