@@ -236,8 +236,10 @@ def scenario_from_bundle(
     }
     if error is None:
         scenario["control"] = True
-    if read_policy and not _delegates_to_account(
-        keys.keys.get("data", {}).get("policy"), key_account
+    data_key = keys.keys.get("data", {})
+    holders = [data_key, *data_key.get("replicas", {}).values()]
+    if read_policy and not all(
+        _delegates_to_account(h.get("policy"), key_account) for h in holders if "policy" in h
     ):
         # The lab's run investigator reads with the investigator policy only; a key policy that
         # names no account root would lock it out where the bundle's investigator read it.
