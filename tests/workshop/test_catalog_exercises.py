@@ -133,3 +133,33 @@ def test_aws_side_event_ends_in_time(lab: LabServer, tmp_path: Path) -> None:
     assert early["result"] == "failed" and early["call"]["code"] == "ThrottlingException"
     time.sleep(2.1)
     assert room.check("wendy")["result"] == "passed"
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("key_id: [unclosed", "not valid YAML"),
+        ("- a list\n", "YAML mapping"),
+        ("region: us-east-1\nkey: alias/x\n", "unknown setting 'key'"),
+        ("region: 5\n", "region must be"),
+        ("region: us-east-1\nencryption_context: {app: 1}\n", "encryption_context"),
+        ("region: us-east-1\ngrant_tokens: token\n", "grant_tokens must be a list"),
+    ],
+)
+def test_a_broken_app_yaml_is_bad_input_in_one_line(room: Room, content: str, words: str) -> None:
+    """UsageError is exit 2 with its one line on stderr (harness.cli.main); nothing is
+    recorded as a check."""
+    from harness.errors import UsageError
+
+    record = room.start("bea", "alias-typo")
+    path = Path(record["app_config"])
+    saved = path.read_text()
+    checks = len(room.record("bea")["checks"])
+    try:
+        path.write_text(content)
+        with pytest.raises(UsageError, match=words) as bad:
+            room.check("bea")
+    finally:
+        path.write_text(saved)
+    assert "\n" not in str(bad.value) and str(path) in str(bad.value)
+    assert len(room.record("bea")["checks"]) == checks
