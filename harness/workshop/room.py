@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import dataclasses
 import datetime as dt
 import json
@@ -26,6 +27,7 @@ from harness.errors import KmslabError, UsageError
 from harness.lab.controls import ACCOUNT_FIELDS
 from harness.paths import state_dir
 from harness.scenarios.call import (
+    VIA_SERVICE_HEADER,
     Outcome,
     credentials_of,
     issue_credentials,
@@ -524,6 +526,7 @@ class Room:
         # The call's own grant and ciphertext names must not stand for the real ones.
         as_app = dataclasses.replace(resolved, grant={}, ciphertext=blobs or resolved.ciphertext)
         reasons: list[Rejection] = []
+        t0 = dt.datetime.now(dt.UTC).timestamp()
         try:
             from harness.lab import LabClient
 
@@ -568,6 +571,10 @@ class Room:
                         outsider_account=OUTSIDER_ACCOUNT,
                         call_action=f"kms:{live.call['operation']}",
                     )
+                if not reasons:
+                    reasons = self._unhealthy(
+                        endpoint, provisioner, intended, call, headers, as_app, t0
+                    )
         result = "failed" if not outcome.ok else "rejected" if reasons else "passed"
         entry = {
             "at": now(),
@@ -590,6 +597,46 @@ class Room:
                 stored["finished_at"] = entry["at"]
         self.publish()
         return {"exercise": record["exercise"], "participant": participant, **entry}
+
+    def _unhealthy(
+        self,
+        endpoint: str,
+        provisioner: NativeProvisioner,
+        intended: Scenario,
+        call: dict[str, Any],
+        headers: dict[str, str],
+        as_app: Resolved,
+        since: float,
+    ) -> list[Rejection]:
+        """The one meaning of healthy (`harness.diagnosis.verdict`): a call that succeeds is
+        accepted only when the diagnosis of it, on what happened since the check began,
+        finds nothing (an open Health event, say, is not healthy)."""
+        from harness.scenarios.call import VPCE_HEADER
+        from harness.scenarios.runner import Runner
+
+        raw = copy.deepcopy(intended.raw)
+        raw["call"] = {k: v for k, v in call.items() if k not in ("vpc_endpoint", "via_service")}
+        resolved = dataclasses.replace(as_app, vpce=dict(as_app.vpce))
+        if VPCE_HEADER in headers:
+            resolved.vpce["app-config"] = {"id": headers[VPCE_HEADER]}
+            raw["call"]["vpc_endpoint"] = "app-config"
+        if VIA_SERVICE_HEADER in headers:
+            raw["call"]["via_service"] = headers[VIA_SERVICE_HEADER]
+        runner = Runner(
+            endpoint,
+            targets=provisioner.targets,
+            set_controls=provisioner.on_controls,
+            read_as="operator",
+        )
+        attempt = runner.attempt(provisioner, Scenario(raw, intended.path), resolved, since=since)
+        if attempt.healthy:
+            return []
+        return [
+            Rejection(
+                "DIAGNOSIS_NOT_HEALTHY",
+                f"the call succeeds, but the diagnosis of it still finds {attempt.primary}",
+            )
+        ]
 
     def _aws_resolves(
         self,

@@ -163,3 +163,19 @@ def test_a_broken_app_yaml_is_bad_input_in_one_line(room: Room, content: str, wo
         path.write_text(saved)
     assert "\n" not in str(bad.value) and str(path) in str(bad.value)
     assert len(room.record("bea")["checks"]) == checks
+
+
+def test_a_call_that_succeeds_under_an_open_health_event_is_not_healthy(room: Room) -> None:
+    """One meaning of healthy (issue 13): the diagnosis's headline. While AWS Health shows an
+    open KMS event for the Region (what-is-aws-health.html), a call that happens to succeed is
+    not a fixed exercise: the headline is KMS_SERVICE_EVENT, not NO_FAULT_FOUND."""
+    from harness.lab import LabClient
+
+    slow = Room(room.endpoint, store=room.store, workdir=room.workdir, aws_event_seconds=3600)
+    record = slow.start("hale", "kms-service-event")
+    # Only the throttling ends (as the operator could); the Health event stays open.
+    LabClient(room.endpoint).set_controls({"throttle": {record["caller_account"]: None}})
+    verdict = slow.check("hale")
+    assert verdict["call"]["ok"] and verdict["result"] == "rejected", verdict
+    assert [r["code"] for r in verdict["reasons"]] == ["DIAGNOSIS_NOT_HEALTHY"]
+    assert "KMS_SERVICE_EVENT" in verdict["reasons"][0]["reason"]
