@@ -20,6 +20,7 @@ from typing import Any
 
 from harness.evidence import investigator_policy
 from harness.scenarios.model import Scenario
+from harness.scenarios.native import default_key_policy
 
 INVESTIGATOR_ROLE = "kmslab-workshop-investigator"
 FIXER_ROLE = "kmslab-workshop-fixer"
@@ -159,6 +160,14 @@ def with_workshop_access(scenario: Scenario, account_ids: list[str]) -> Scenario
     """The scenario whose own key policies (setup and fix) also admit the workshop roles."""
     raw = copy.deepcopy(scenario.raw)
     extra = workshop_key_statements(account_ids)
+    for name, key in (raw.get("setup", {}).get("keys") or {}).items():
+        replicas = (key.get("replicas") or {}).values() if isinstance(key, dict) else []
+        if "policy" not in key and any(isinstance(r.get("policy"), dict) for r in replicas):
+            # Replicas get the workshop statements in their own policies: the primary's
+            # default policy, written out, gets them too, or the two would differ by them
+            # alone (a divergence the exercise did not set).
+            account = scenario.setup["keys"][name]["account"]
+            key["policy"] = default_key_policy(f"${{account.{account}}}")
     for section in (raw.get("setup", {}), raw.get("fix", {}).get("setup", {})):
         for key in (section.get("keys") or {}).values():
             if isinstance(key, dict) and isinstance(key.get("policy"), dict):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import copy
 import dataclasses
 import datetime as dt
 import json
@@ -27,7 +26,6 @@ from harness.errors import KmslabError, UsageError
 from harness.lab.controls import ACCOUNT_FIELDS
 from harness.paths import state_dir
 from harness.scenarios.call import (
-    VIA_SERVICE_HEADER,
     Outcome,
     credentials_of,
     issue_credentials,
@@ -572,9 +570,7 @@ class Room:
                         call_action=f"kms:{live.call['operation']}",
                     )
                 if not reasons:
-                    reasons = self._unhealthy(
-                        endpoint, provisioner, intended, call, headers, as_app, t0
-                    )
+                    reasons = self._unhealthy(provisioner, caller.arn, outcome, t0)
         result = "failed" if not outcome.ok else "rejected" if reasons else "passed"
         entry = {
             "at": now(),
@@ -600,41 +596,39 @@ class Room:
 
     def _unhealthy(
         self,
-        endpoint: str,
         provisioner: NativeProvisioner,
-        intended: Scenario,
-        call: dict[str, Any],
-        headers: dict[str, str],
-        as_app: Resolved,
+        caller_arn: str,
+        outcome: Outcome,
         since: float,
     ) -> list[Rejection]:
         """The one meaning of healthy (`harness.diagnosis.verdict`): a call that succeeds is
-        accepted only when the diagnosis of it, on what happened since the check began,
-        finds nothing (an open Health event, say, is not healthy)."""
-        from harness.scenarios.call import VPCE_HEADER
-        from harness.scenarios.runner import Runner
+        accepted only when the diagnosis of that very call, on what happened since the check
+        began, finds nothing (an open Health event, say, is not healthy). Read as the operator:
+        the facilitator's judgement, not the participant's investigation."""
+        from harness.diagnosis import diagnose
+        from harness.diagnosis.verdict import headline, is_healthy
+        from harness.evidence import collect
+        from harness.evidence.collect import CollectOptions
+        from harness.scenarios.runner import lookback_since
+        from harness.scenarios.wire import investigation_request
 
-        raw = copy.deepcopy(intended.raw)
-        raw["call"] = {k: v for k, v in call.items() if k not in ("vpc_endpoint", "via_service")}
-        resolved = dataclasses.replace(as_app, vpce=dict(as_app.vpce))
-        if VPCE_HEADER in headers:
-            resolved.vpce["app-config"] = {"id": headers[VPCE_HEADER]}
-            raw["call"]["vpc_endpoint"] = "app-config"
-        if VIA_SERVICE_HEADER in headers:
-            raw["call"]["via_service"] = headers[VIA_SERVICE_HEADER]
-        runner = Runner(
-            endpoint,
-            targets=provisioner.targets,
-            set_controls=provisioner.on_controls,
-            read_as="operator",
+        request = investigation_request(caller_arn, outcome)
+        region = request.region or "us-east-1"
+        caller_account = request.parsed_principal.account
+        key_account = request.key_ref.account or request.key_account or caller_account
+        target = provisioner.targets(caller_account, region)
+        key_target = (
+            provisioner.targets(key_account, region) if key_account != caller_account else None
         )
-        attempt = runner.attempt(provisioner, Scenario(raw, intended.path), resolved, since=since)
-        if attempt.healthy:
+        options = CollectOptions()
+        options.lookback_hours = lookback_since(since) / 3600
+        diagnosis = diagnose(collect(request, target, key_target, options=options)).to_dict()
+        if is_healthy(diagnosis):
             return []
         return [
             Rejection(
                 "DIAGNOSIS_NOT_HEALTHY",
-                f"the call succeeds, but the diagnosis of it still finds {attempt.primary}",
+                f"the call succeeds, but the diagnosis of it still finds {headline(diagnosis)}",
             )
         ]
 
