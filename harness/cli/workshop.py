@@ -133,7 +133,13 @@ def start(
     fmt: str,
 ) -> None:
     """Provision EXERCISE_ID in your own accounts; print the story, the failing call, settings."""
-    record = _room(ctx, endpoint_url).start(participant or "", exercise_id)
+    room = _room(ctx, endpoint_url)
+    if endpoint_url is None and not os.environ.get("AWS_ENDPOINT_URL"):
+        # An exercise already started stays on its lab unless a new address is given.
+        started = (room.store.participant(participant or "") or {}).get("exercises", {})
+        if exercise_id in started:
+            room.endpoint = started[exercise_id]["endpoint"]
+    record = room.start(participant or "", exercise_id)
     _emit(fmt, _public(record), render_start(record))
 
 
