@@ -7,6 +7,7 @@ AWS documentation (each file lists its sources).
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,8 +102,9 @@ def terraform_state_of_key(lab: Lab, name: str, state: str) -> None:
 @when("the fix is applied through Terraform")
 def apply_fix_with_terraform(lab: Lab, runner: Runner) -> None:
     assert lab.terraform is not None, "the lab was not applied by Terraform"
+    started = time.time()
     lab.fixed = lab.terraform.fix(lab.scenario, lab.provisioner, lab.resolved)
-    lab.attempt = runner.attempt(lab.provisioner, lab.fixed, lab.resolved)
+    lab.attempt = runner.attempt_after_fix(lab.provisioner, lab.fixed, lab.resolved, started)
 
 
 @when("the principal makes the call")
@@ -131,8 +133,9 @@ def primary_finding_as_expected(lab: Lab) -> None:
 
 @when("the fix is applied")
 def apply_fix(lab: Lab, runner: Runner) -> None:
+    started = time.time()
     lab.fixed = runner.apply_fix(lab.scenario, lab.provisioner, lab.resolved)
-    lab.attempt = runner.attempt(lab.provisioner, lab.fixed, lab.resolved)
+    lab.attempt = runner.attempt_after_fix(lab.provisioner, lab.fixed, lab.resolved, started)
 
 
 @then("the call succeeds")

@@ -327,6 +327,21 @@ class Runner:
             "id": metadata["KeyId"],
         }
 
+    def attempt_after_fix(
+        self,
+        provisioner: NativeProvisioner,
+        fixed: Scenario,
+        resolved: Resolved,
+        fix_started: float,
+    ) -> Attempt:
+        """The call and its diagnosis after a fix applied from `fix_started` (a time.time())."""
+        after = self.attempt(provisioner, fixed, resolved)
+        if after.outcome.ok and not after.healthy and rests_on_history(after):
+            # What is left is the account's history from before the fix (CloudTrail, Logs):
+            # verify on what happened since the fix, as a person checking a fix would.
+            after = self.attempt(provisioner, fixed, resolved, since=fix_started)
+        return after
+
     def readers(
         self,
         provisioner: NativeProvisioner,
@@ -413,11 +428,7 @@ class Runner:
         fix_started = time.time()
         with self.stage("provision"):
             fixed = (fixer or self.apply_fix)(scenario, provisioner, resolved)
-        after = self.attempt(provisioner, fixed, resolved)
-        if after.outcome.ok and not after.healthy and rests_on_history(after):
-            # What is left is the account's history from before the fix (CloudTrail, Logs):
-            # verify on what happened since the fix, as a person checking a fix would.
-            after = self.attempt(provisioner, fixed, resolved, since=fix_started)
+        after = self.attempt_after_fix(provisioner, fixed, resolved, fix_started)
         fix_verified = after.outcome.ok and after.healthy
         if not after.outcome.ok:
             problems.append(
