@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from harness.cli.options import check_aws_environment, profile_option, region_option
 from harness.errors import UsageError
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ REQUEST_OPTIONS = (
         "--key", help="Key id, alias/NAME, or key or alias ARN, as the failing call named it."
     ),
     click.option("--principal", help="ARN of the principal that made the failing call."),
-    click.option("--region", help="Region of the failing call (default: the AWS CLI's)."),
+    region_option("Region of the failing call (default: the AWS CLI's)."),
     click.option("--encryption-context", "encryption_context", multiple=True, metavar="K=V"),
     click.option("--context", "extra_context", multiple=True, metavar="KEY=VALUE",
                  help="Other request context keys, e.g. aws:PrincipalOrgID=o-abc."),
@@ -39,9 +40,9 @@ REQUEST_OPTIONS = (
                  help="Account that owns the key, when the key is not named by ARN."),
     click.option("--endpoint-url",
                  help="AWS-compatible endpoint (default: AWS, or AWS_ENDPOINT_URL)."),
-    click.option("--profile", help="AWS profile of the investigator."),
-    click.option("--key-profile",
-                 help="AWS profile acting in the key's account (cross-account keys)."),
+    profile_option("AWS profile of the investigator (default: the AWS CLI's)."),
+    profile_option("AWS profile acting in the key's account (cross-account keys).",
+                   name="--key-profile"),
 )  # fmt: skip
 
 
@@ -113,6 +114,8 @@ def live_request(
     if options["source_vpce"]:
         context["aws:SourceVpce"] = options["source_vpce"]
     region = options["region"]
+    # The variables a flag did not override are checked as the flags are (bad input, exit 2).
+    check_aws_environment(region=region is None, profile=options["profile"] is None)
     actions = [action] if isinstance(action, str) else list(action)
     request = InvestigationRequest(
         principal=options["principal"],

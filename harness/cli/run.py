@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from harness.cli.options import endpoint_url_option
+from harness.cli.options import check_aws_environment, endpoint_url_option
 from harness.errors import KmslabError, UsageError
 
 if TYPE_CHECKING:
@@ -31,7 +31,11 @@ def lab_endpoint(
     The lab started here runs in a child process: the investigation's concurrent calls and
     the lab that answers them then use both cores instead of sharing one interpreter lock
     (a third faster over the catalog, see `make bench`).
+
+    The lab's calls are signed with lab-issued credentials, but botocore still reads
+    AWS_PROFILE: a profile that does not exist is bad input here as for `collect --profile`.
     """
+    check_aws_environment(region=False)
     if endpoint_url:
         yield endpoint_url
         return

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
+from rich.live import Live
 from rich.markup import escape
+from rich.spinner import Spinner
 
 SUMMARY = re.compile(
     r"^(Apply complete!.*|Plan: .*|No changes\..*|Terraform has been successfully initialized!)"
@@ -54,25 +56,33 @@ class StepProgress:
                 if self.terminal
                 else None
             )
-            status = console.status(escape(f"terraform {label}")) if console else None
-            if status is not None:
-                status.start()
+            # A spinner in a Live display (what console.status wraps), refreshed on every line
+            # Terraform prints: the background refresher alone may skip a short-lived line.
+            spinner = Spinner("dots", text=escape(f"terraform {label}"))
+            live = (
+                Live(spinner, console=console, refresh_per_second=12.5, transient=True)
+                if console is not None
+                else None
+            )
+            if live is not None:
+                live.start()
             try:
                 for raw in proc.stdout:
                     lines.append(raw)
                     text = ANSI.sub("", raw).strip()
                     if SUMMARY.match(text):
                         summary = text
-                    if status is not None and console is not None and text:
+                    if live is not None and console is not None and text:
                         elapsed = time.perf_counter() - start
                         # One screen line (a wrapped status line scrolls); Terraform's
                         # "[10s elapsed]" is text, not rich markup.
                         line = f"terraform {label} [{elapsed:.0f}s] {text}"
-                        status.update(escape(line[: max(20, console.width - 4)]))
+                        spinner.update(text=escape(line[: max(20, console.width - 4)]))
+                        live.refresh()
                 code = proc.wait()
             finally:
-                if status is not None:
-                    status.stop()
+                if live is not None:
+                    live.stop()
             err.seek(0)
             stderr = err.read()
         seconds = time.perf_counter() - start

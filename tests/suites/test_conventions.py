@@ -93,7 +93,7 @@ def test_ctrl_c_during_run_all_prints_the_rows_that_finished(lab_endpoint: str) 
         env=env,
     )
     assert proc.stderr is not None
-    finished = []
+    finished: list[str] = []
     deadline = time.monotonic() + 300
     while len(finished) < 2 and time.monotonic() < deadline:
         line = proc.stderr.readline()
@@ -188,3 +188,111 @@ def test_endpoint_url_defaults_to_aws_endpoint_url(path: list[str]) -> None:
     assert cmd is not None
     (option,) = [p for p in cmd.params if "--endpoint-url" in getattr(p, "opts", [])]
     assert isinstance(option, click.Option) and option.envvar == "AWS_ENDPOINT_URL"
+
+
+# --region and --profile: one validation (harness.cli.options) in every command -----------------
+
+PRINCIPAL = "arn:aws:iam::111122223333:role/app"
+LIVE = ["--key", "alias/app", "--principal", PRINCIPAL]
+UNREACHABLE = ["--endpoint-url", "http://127.0.0.1:9"]
+
+
+@pytest.fixture
+def aws_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shared config files holding one profile, `known`; no AWS variables set."""
+    for var in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(var, raising=False)
+    config = tmp_path / "config"
+    config.write_text("[profile known]\nregion = eu-west-1\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[known]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = x\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("KMSLAB_STATE_DIR", str(tmp_path / "state"))  # no detached lab
+
+
+def one_line_usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.usefixtures("aws_config")
+@pytest.mark.parametrize("command", [["collect", "--out", "b.json"], ["diagnose"]])
+@pytest.mark.parametrize("region", ["us-moon-1", "eu_west_1", ""])
+def test_a_region_botocore_does_not_know_is_bad_input(
+    command: list[str], region: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = one_line_usage_error([*command, *LIVE, "--region", region, *UNREACHABLE], capsys)
+    assert f"--region {region!r} is not an AWS Region" in err
+    if region == "eu_west_1":
+        assert "did you mean eu-west-1?" in err
+
+
+@pytest.mark.usefixtures("aws_config")
+@pytest.mark.parametrize("command", [["collect", "--out", "b.json"], ["diagnose"]])
+@pytest.mark.parametrize("flag", ["--profile", "--key-profile"])
+def test_a_profile_that_does_not_exist_is_bad_input(
+    command: list[str], flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = one_line_usage_error([*command, *LIVE, flag, "nope", *UNREACHABLE], capsys)
+    assert f"{flag} 'nope': the config profile could not be found" in err
+
+
+@pytest.mark.usefixtures("aws_config")
+def test_the_variables_are_checked_as_the_flags_are(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["diagnose", *LIVE, *UNREACHABLE]
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-moon-1")
+    assert "AWS_DEFAULT_REGION 'us-moon-1' is not an AWS Region" in one_line_usage_error(
+        argv, capsys
+    )
+    monkeypatch.setenv("AWS_REGION", "eu_west_1")  # AWS_REGION comes first, as in the AWS CLI
+    assert "AWS_REGION 'eu_west_1'" in one_line_usage_error(argv, capsys)
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    assert "AWS_PROFILE 'nope'" in one_line_usage_error(argv, capsys)
+    # A flag overrides its variable: what is checked is what is used. Known names pass the
+    # check and the command goes on to its endpoint (unreachable: exit 3).
+    monkeypatch.setenv("AWS_REGION", "us-moon-1")
+    assert main([*argv, "--profile", "known", "--region", "eu-west-1"]) == 3
+    assert "endpoint unreachable" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("aws_config")
+@pytest.mark.parametrize("command", [["run", "key-disabled"], ["reproduce", "key-disabled"]])
+def test_run_and_reproduce_refuse_a_profile_that_does_not_exist_before_any_lab_starts(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Their calls carry lab-issued credentials, but botocore reads AWS_PROFILE all the same.
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    assert "AWS_PROFILE 'nope'" in one_line_usage_error([*command, *UNREACHABLE], capsys)
+
+
+def test_every_region_and_profile_flag_uses_the_shared_validation() -> None:
+    import click
+
+    from harness.cli import cli
+    from harness.cli.options import _profile_callback, _region_callback
+
+    expected = {"--region": _region_callback, "--profile": _profile_callback}
+    expected["--key-profile"] = _profile_callback
+    found: list[str] = []
+
+    def walk(cmd: click.Command, path: str) -> None:
+        for param in cmd.params:
+            for flag in set(expected) & set(param.opts):
+                assert param.callback is expected[flag], (path, flag)
+                found.append(f"{path} {flag}")
+        if isinstance(cmd, click.Group):
+            ctx = click.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                assert sub is not None
+                walk(sub, f"{path} {name}".strip())
+
+    walk(cli, "")
+    assert {"collect --region", "diagnose --region", "diagnose --profile"} <= set(found)
