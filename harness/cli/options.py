@@ -79,7 +79,7 @@ def profile_problem(name: str, source: str) -> str | None:
     session = botocore.session.Session()
     if name in session.available_profiles:
         return None
-    return f"{source} {name!r}: the config profile could not be found (aws configure list-profiles)"
+    return f"{source}: profile not found: {name} (`aws configure list-profiles` lists them)"
 
 
 def check_aws_environment(*, region: bool = True, profile: bool = True) -> None:

@@ -237,7 +237,7 @@ def test_a_profile_that_does_not_exist_is_bad_input(
     command: list[str], flag: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     err = one_line_usage_error([*command, *LIVE, flag, "nope", *UNREACHABLE], capsys)
-    assert f"{flag} 'nope': the config profile could not be found" in err
+    assert f"{flag}: profile not found: nope" in err
 
 
 @pytest.mark.usefixtures("aws_config")
@@ -254,7 +254,7 @@ def test_the_variables_are_checked_as_the_flags_are(
     monkeypatch.delenv("AWS_REGION")
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.setenv("AWS_PROFILE", "nope")
-    assert "AWS_PROFILE 'nope'" in one_line_usage_error(argv, capsys)
+    assert "AWS_PROFILE: profile not found: nope" in one_line_usage_error(argv, capsys)
     # A flag overrides its variable: what is checked is what is used. Known names pass the
     # check and the command goes on to its endpoint (unreachable: exit 3).
     monkeypatch.setenv("AWS_REGION", "us-moon-1")
@@ -269,7 +269,8 @@ def test_run_and_reproduce_refuse_a_profile_that_does_not_exist_before_any_lab_s
 ) -> None:
     # Their calls carry lab-issued credentials, but botocore reads AWS_PROFILE all the same.
     monkeypatch.setenv("AWS_PROFILE", "nope")
-    assert "AWS_PROFILE 'nope'" in one_line_usage_error([*command, *UNREACHABLE], capsys)
+    err = one_line_usage_error([*command, *UNREACHABLE], capsys)
+    assert "AWS_PROFILE: profile not found: nope" in err
 
 
 def test_every_region_and_profile_flag_uses_the_shared_validation() -> None:

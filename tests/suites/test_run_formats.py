@@ -67,7 +67,7 @@ def test_markdown_summary(
 def test_run_with_a_diagnoser_scores_it(
     lab_endpoint: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    naive = f"{sys.executable} {HERE / 'naive_diagnoser.py'} {{bundle}}"
+    naive = f"{sys.executable} -I -S {HERE / 'naive_diagnoser.py'} {{bundle}}"
     argv = ["run", "key-disabled", "iam-no-allow", "--endpoint-url", lab_endpoint]
     code = main([*argv, "--diagnoser", naive, "--format", "json"])
     out = capsys.readouterr().out
