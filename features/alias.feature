@@ -14,5 +14,6 @@ Feature: Runbook step 6: aliases and key identification
       | id |
       | alias-name-cross-account |
       | alias-typo |
+      | alias-name-same-named-local |
       | alias-wrong-target |
       | incorrect-key-id |

@@ -82,3 +82,54 @@ def test_near_miss_alias_of_the_callers_own_key_is_not_a_reference_problem() -> 
     report = diagnose(_denied_on_mine(_bundle(key_account=ACCT, read_theirs=False)))
     assert "ALIAS_WRONG_TARGET" not in report.codes()
     assert report.primary == "IAM_RESOURCE_MISMATCH", report.codes()
+
+
+def test_lab_collect_with_the_key_account_records_both_resolutions_of_the_alias_name() -> None:
+    """Catalog scenario alias-name-same-named-local, investigated as `kmslab collect --key-account
+    <owner>` would: the alias name is resolved (DescribeKey, ListAliases) in the caller's account
+    and in the key's, the aliases of the key the name reached are listed with that key's account's
+    credentials (no refused read), and the fix names the owner's key by ARN."""
+    import dataclasses
+
+    from harness.evidence import collect
+    from harness.lab import LabServer
+    from harness.scenarios.catalog import load_catalog
+    from harness.scenarios.runner import (
+        Runner,
+        investigation_request,
+        issue_credentials,
+        make_call,
+    )
+
+    scenario = next(s for s in load_catalog() if s.id == "alias-name-same-named-local")
+    server = LabServer(upstream="moto", port=0)
+    server.start()
+    try:
+        runner = Runner.for_lab(server.endpoint)
+        provisioner, resolved = runner.provision(scenario)
+        caller = issue_credentials(provisioner, scenario.call, scenario.setup, resolved)
+        outcome = make_call(caller, scenario.call, resolved)
+        assert outcome.code == "IncorrectKeyException"
+        app, owner = (resolved.account[n] for n in ("app", "owner"))
+        request = dataclasses.replace(investigation_request(caller.arn, outcome), key_account=owner)
+        bundle = collect(
+            request,
+            runner.investigators.target(provisioner, app, request.region),
+            runner.investigators.target(provisioner, owner, request.region),
+        )
+    finally:
+        server.stop()
+    alias = resolved.key_ref("alias/app-data")
+    reads = {
+        (c["operation"], c["account"], bool(c.get("params")))
+        for c in bundle["calls"]
+        if c["operation"] in ("DescribeKey", "ListAliases") and "response" in c
+    }
+    assert {("DescribeKey", app, True), ("DescribeKey", owner, True)} <= reads, reads
+    assert {("ListAliases", app, False), ("ListAliases", owner, False)} <= reads, reads
+    report = diagnose(bundle)
+    assert report.primary == "ALIAS_WRONG_TARGET", report.codes()
+    assert "INVESTIGATOR_ACCESS_DENIED" not in report.codes()
+    f = report.finding("ALIAS_WRONG_TARGET")
+    assert f is not None and alias in f.summary
+    assert resolved.key["data"]["arn"] in f.fix.cli

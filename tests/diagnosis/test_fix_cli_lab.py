@@ -135,6 +135,14 @@ def test_cli_fix_run_as_its_applier_makes_the_call_succeed(
 ) -> None:
     scenario = next(s for s in load_catalog() if s.id == scenario_id)
     provisioner, resolved = runner.provision(scenario)
+    _fix_with_the_cli(code, scenario, provisioner, resolved, runner, tmp_path)
+
+
+def _fix_with_the_cli(
+    code: str, scenario: Any, provisioner: Any, resolved: Any, runner: Runner, tmp_path: Path
+) -> str:
+    """Diagnose the failing call, run the primary finding's CLI fix as its applier with the
+    real `aws`, and check that the call then succeeds; the fix's commands."""
     before = runner.attempt(provisioner, scenario, resolved)
     assert not before.outcome.ok and before.primary == code
     diagnosis = before.diagnosis
@@ -156,3 +164,26 @@ def test_cli_fix_run_as_its_applier_makes_the_call_succeed(
     assert done.returncode == 0, f"{fix['cli']}\n{done.stderr}"
     after = runner.attempt(provisioner, scenario, resolved)
     assert after.outcome.ok, f"after {fix['cli']!r}: {after.outcome.code}: {after.outcome.message}"
+    return str(fix["cli"])
+
+
+@pytest.mark.skipif(AWS is None, reason="the AWS CLI (awscli) is not installed")
+@pytest.mark.parametrize(
+    ("code", "scenario_id"),
+    [("KEY_DISABLED", "key-disabled"), ("KEY_POLICY_NO_ALLOW", "key-policy-no-root-statement")],
+)
+def test_cli_fix_for_a_key_id_that_starts_with_a_digit(
+    code: str, scenario_id: str, runner: Runner, tmp_path: Path
+) -> None:
+    """Key ids are UUIDs (about 5 in 8 start with a digit): build the scenario until its key's id
+    starts with one, then its CLI fix must still run and make the call succeed."""
+    scenario = next(s for s in load_catalog() if s.id == scenario_id)
+    for _ in range(40):  # (3/8)**40: never in practice
+        provisioner, resolved = runner.provision(scenario)
+        key_id = str(resolved.key["data"]["id"])
+        if key_id[0].isdigit():
+            break
+    else:
+        pytest.fail("40 keys and none with an id starting with a digit")
+    cli = _fix_with_the_cli(code, scenario, provisioner, resolved, runner, tmp_path)
+    assert key_id in cli, cli

@@ -22,10 +22,14 @@ def aliases(inv: Investigation) -> None:
             inv.unreadable("kms", "ListAliases", inv.key_region, {}, inv.key_account)
     if inv.key_arn is not None:
         by_key = {"KeyId": inv.key_arn}
-        if inv.key_side is not None:
-            jobs.append((inv.key_side, inv.key_region, by_key))
+        # An alias name may have resolved in the caller's account (catalog row 14): list the
+        # aliases of the key it reached with credentials of that key's account.
+        account = inv.key_arn.split(":")[4] if inv.key_arn.count(":") >= 5 else inv.key_account
+        reader = inv.creds_for(account) if account != inv.key_account else inv.key_side
+        if reader is not None:
+            jobs.append((reader, inv.key_region, by_key))
         else:
-            inv.unreadable("kms", "ListAliases", inv.key_region, by_key, inv.key_account)
+            inv.unreadable("kms", "ListAliases", inv.key_region, by_key, account)
     inv.parallel(
         lambda job: inv.call(job[0], "kms", "ListAliases", job[1], job[2], paginate=True),
         jobs,
