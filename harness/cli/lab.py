@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from harness.cli.options import endpoint_url_option
+from harness.cli.options import check_aws_environment, endpoint_url_option
 from harness.errors import EndpointError, UsageError
 from harness.paths import state_dir
 
@@ -85,6 +85,9 @@ def up(
     upstream: str, port: int, detach: bool, room: bool, secret_quiet: bool, state_file: str | None
 ) -> None:
     """Start the lab endpoint."""
+    # The lab's own calls read AWS_PROFILE (botocore does): a missing profile is bad input,
+    # refused here in one line rather than by the lab process (as `run` and `reproduce` do).
+    check_aws_environment(region=False)
     if state_file is not None:
         state_file = os.path.abspath(state_file)
     if detach:

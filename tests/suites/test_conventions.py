@@ -263,13 +263,20 @@ def test_the_variables_are_checked_as_the_flags_are(
 
 
 @pytest.mark.usefixtures("aws_config")
-@pytest.mark.parametrize("command", [["run", "key-disabled"], ["reproduce", "key-disabled"]])
-def test_run_and_reproduce_refuse_a_profile_that_does_not_exist_before_any_lab_starts(
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "key-disabled", *UNREACHABLE],
+        ["reproduce", "key-disabled", *UNREACHABLE],
+        ["lab", "up", "--port", "0"],
+    ],
+)
+def test_the_lab_commands_refuse_a_profile_that_does_not_exist_before_any_lab_starts(
     command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Their calls carry lab-issued credentials, but botocore reads AWS_PROFILE all the same.
     monkeypatch.setenv("AWS_PROFILE", "nope")
-    err = one_line_usage_error([*command, *UNREACHABLE], capsys)
+    err = one_line_usage_error(command, capsys)
     assert "AWS_PROFILE: profile not found: nope" in err
 
 
