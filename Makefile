@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# The LocalStack tests share one LocalStack and run alone; the rest run on both cores.
+TEST_WORKERS ?= 2
 PYTHON_DIRS := harness tests features bench
 
 .PHONY: help install demo test lint format typecheck pytest bench localstack localstack-down \
@@ -63,8 +65,10 @@ examples: install ## run the sample user project (examples/kms-checks) with kmsl
 test: lint typecheck oracle ## the whole suite: lint, types, oracle, LocalStack, pytest (tests/ and features/)
 	@PYTHON=$(PYTHON) scripts/localstack.sh up
 	@status=0; KMSLAB_LOCALSTACK_URL=http://127.0.0.1:$${KMSLAB_LOCALSTACK_PORT:-4599} \
-	  $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
-	  scripts/localstack.sh down; exit $$status
+	  $(BIN)/python -m pytest -m localstack $(PYTEST_ARGS) || status=$$?; \
+	  scripts/localstack.sh down; \
+	  $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not localstack" $(PYTEST_ARGS) || status=$$?; \
+	  exit $$status
 
 bench: install ## benchmarks with baselines measured in the same run (starts LocalStack for its baseline)
 	@PYTHON=$(PYTHON) scripts/localstack.sh up

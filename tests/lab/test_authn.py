@@ -390,9 +390,13 @@ def test_via_service_must_be_a_service_endpoint_of_the_calls_region(
     assert real.decrypt(CiphertextBlob=victim["blob"])["Plaintext"] == b"secret"
 
 
-def _listening_ports_of_this_process() -> set[int]:
-    import os
+# Run in a fresh interpreter: the test session's other labs (any conftest's, any xdist worker's)
+# would otherwise be counted as this process's listening sockets.
+_NO_PORT_PROBE = """
+import json, os, boto3
+from harness.lab import LabServer
 
+def listening() -> set[int]:
     inodes = set()
     for fd in os.listdir("/proc/self/fd"):
         try:
@@ -404,7 +408,7 @@ def _listening_ports_of_this_process() -> set[int]:
     ports = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            lines = open(table).read().splitlines()[1:]  # noqa: SIM115
+            lines = open(table).read().splitlines()[1:]
         except OSError:
             continue
         for line in lines:
@@ -413,15 +417,25 @@ def _listening_ports_of_this_process() -> set[int]:
                 ports.add(int(fields[1].rsplit(":", 1)[1], 16))
     return ports
 
+with LabServer(upstream="moto", port=0) as server:
+    kms = boto3.client("kms", endpoint_url=server.endpoint, region_name="us-east-1",
+                       aws_access_key_id="111111111111", aws_secret_access_key="x")
+    kms.create_key()  # the upstream is in use
+    port = int(server.endpoint.rsplit(":", 1)[1])
+    print(json.dumps({"lab": port, "listening": sorted(listening())}))
+"""
+
 
 def test_embedded_moto_listens_on_no_port(moto_lab: Lab) -> None:
-    from lab.conftest import _servers  # the session's labs: every port this process may listen on
+    import subprocess
+    import sys
 
-    lab_ports = {int(s.endpoint.rsplit(":", 1)[1]) for s in _servers.values()}
-    moto_lab.client("kms").create_key()  # the upstream is in use
-    listening = _listening_ports_of_this_process()
-    assert listening, "the lab itself listens"
-    assert listening <= lab_ports, f"only the lab's port is open, not {listening - lab_ports}"
+    probe = subprocess.run(
+        [sys.executable, "-c", _NO_PORT_PROBE], capture_output=True, text=True, timeout=120
+    )
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    seen = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert seen["listening"] == [seen["lab"]], f"only the lab's port is open: {seen}"
     health = moto_lab.admin.health()
     assert health["upstream"] == "moto" and "port" not in json.dumps(health)
 

@@ -3,6 +3,7 @@ upstream in one line, and leave no process behind."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -13,8 +14,12 @@ from harness.lab.client import LabClient
 
 
 def lab_processes() -> int:
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return sum("harness lab up" in line for line in out.splitlines())
+    """Labs started by this test process only (other xdist workers start their own)."""
+    out = subprocess.run(["ps", "-eo", "ppid=,args="], capture_output=True, text=True).stdout
+    me = str(os.getpid())
+    return sum(
+        line.split(None, 1)[0] == me and "harness lab up" in line for line in out.splitlines()
+    )
 
 
 def test_child_lab_is_healthy_then_gone() -> None:
