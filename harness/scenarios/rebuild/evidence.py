@@ -8,10 +8,10 @@ paste them as JSON text or URL-encoded text (the raw IAM API form).
 
 from __future__ import annotations
 
-import json
-import urllib.parse
 from dataclasses import dataclass
 from typing import Any
+
+from harness.diagnosis.facts import parse_policy
 
 
 @dataclass(frozen=True)
@@ -63,18 +63,7 @@ class Evidence:
 
 def document(value: Any) -> dict[str, Any] | None:
     """A policy document from an object, JSON text or URL-encoded JSON text."""
-    if isinstance(value, dict):
-        return value
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text.startswith("%7B") or text.startswith("%7b"):
-        text = urllib.parse.unquote(text)
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
+    return parse_policy(value)
 
 
 def statements(doc: dict[str, Any] | None) -> list[dict[str, Any]]:
