@@ -187,14 +187,14 @@ def run(
             results = run_batch(chosen, endpoint, via=via, on_result=done, runner=runner)
     except KeyboardInterrupt:
         if finished:
-            emit(finished, fmt)
+            emit(finished, fmt, chosen)
         click.echo(
             f"kmslab: interrupted after {len(finished)} of {len(chosen)} scenario(s)", err=True
         )
         ctx.exit(130)
     finally:
         tfprogress.disable()
-    emit(results, fmt)
+    emit(results, fmt, chosen)
     if fmt == "text":
         print_not_rebuilt(chosen)
     failed = [r.id for r in results if not r.ok and not r.lab_gap]
@@ -212,11 +212,18 @@ def print_not_rebuilt(chosen: list[Scenario]) -> None:
                 click.echo(f"  - {item['what']}: {item['reason']}")
 
 
-def emit(results: list[RunResult], fmt: str) -> None:
+def emit(results: list[RunResult], fmt: str, chosen: list[Scenario] | None = None) -> None:
     from harness.scenarios.report import render_table
 
     if fmt == "json":
-        click.echo(json.dumps([r.to_dict() for r in results], indent=2))
+        # additive: a scenario rebuilt from a bundle (`scenarios from-bundle`) carries what
+        # could not be rebuilt, possibly nothing; other rows have no `not_rebuilt`
+        rebuilt = {s.id: s.not_rebuilt for s in chosen or [] if "not_rebuilt" in s.raw}
+        rows = [
+            r.to_dict() | ({"not_rebuilt": rebuilt[r.id]} if r.id in rebuilt else {})
+            for r in results
+        ]
+        click.echo(json.dumps(rows, indent=2))
     elif fmt == "junit":
         from harness.scenarios.ci_formats import junit
 

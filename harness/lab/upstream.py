@@ -159,7 +159,19 @@ class EmbeddedMoto(Upstream):
         os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        self._app = DomainDispatcherApplication(create_backend_app)
+        class Dispatcher(DomainDispatcherApplication):  # type: ignore[misc]
+            # moto lists its package directory (an isdir per service) on every request to
+            # find the backend for a host; the answer for a host never changes.
+            def __init__(self, create_app: Any) -> None:
+                super().__init__(create_app)
+                self.backends: dict[str | None, Any] = {}
+
+            def get_backend_for_host(self, host: str | None) -> Any:
+                if host not in self.backends:
+                    self.backends[host] = super().get_backend_for_host(host)
+                return self.backends[host]
+
+        self._app = Dispatcher(create_backend_app)
 
     def stop(self) -> None:
         self._app = None
