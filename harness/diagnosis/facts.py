@@ -698,10 +698,8 @@ class Facts:
         call = self.first("organizations", "DescribeOrganization")
         return bool(call and call.error_code == "AWSOrganizationsNotInUseException")
 
-    def org_levels(
-        self, account: str, policy_type: str
-    ) -> list[list[tuple[str, dict[str, Any]]]] | None:
-        """Policies per level from the root down to the account, or None when not all readable."""
+    def org_chain(self, account: str) -> list[str]:
+        """The account and its parents up to the root, as ListParents read them."""
         parents: dict[str, str] = {}
         for call in self.find("organizations", "ListParents"):
             for p in (call.response or {}).get("Parents") or []:
@@ -710,6 +708,13 @@ class Facts:
         chain = [account]
         while chain[-1] in parents and len(chain) < 10:
             chain.append(parents[chain[-1]])
+        return chain
+
+    def org_levels(
+        self, account: str, policy_type: str
+    ) -> list[list[tuple[str, dict[str, Any]]]] | None:
+        """Policies per level from the root down to the account, or None when not all readable."""
+        chain = self.org_chain(account)
         if len(chain) == 1:
             return None
         contents: dict[str, dict[str, Any]] = {}

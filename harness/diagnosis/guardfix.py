@@ -55,14 +55,7 @@ def org_policies(facts: Facts, account: str, layer: str) -> list[OrgPolicy]:
     """Policies of one type from the root down to ``account``, with their ids, as read."""
     from harness.diagnosis.facts import parse_policy
 
-    parents: dict[str, str] = {}
-    for call in facts.find("organizations", "ListParents"):
-        for p in (call.response or {}).get("Parents") or []:
-            if isinstance(p, dict) and p.get("Id"):
-                parents[str(call.params.get("ChildId"))] = str(p["Id"])
-    chain = [account]
-    while chain[-1] in parents and len(chain) < 10:
-        chain.append(parents[chain[-1]])
+    chain = facts.org_chain(account)
     docs: dict[str, dict[str, Any]] = {}
     for call in facts.find("organizations", "DescribePolicy"):
         pol = (call.response or {}).get("Policy") or {}
