@@ -7,6 +7,7 @@ service and region come from the SigV4 credential scope, as AWS's front end uses
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import uuid
@@ -15,9 +16,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
+import cbor2
 from werkzeug.wrappers import Request, Response
 
-from harness.lab import cbor
 from harness.lab.errors import AwsError
 
 CREDENTIAL_RE = re.compile(r"Credential=([^/\s,]+)/(\d{8})/([^/\s]+)/([^/\s]+)/aws4_request")
@@ -26,6 +27,9 @@ QUERY_NAMESPACES = {
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
 }
 JSON_SERVICES = {"kms", "logs", "cloudtrail", "organizations", "health"}
+# The deepest input shape of the served operations nests well under 16 levels.
+MAX_DEPTH = 32
+_CBOR_SCALARS = (str, bytes, int, float, bool, type(None))
 
 
 @dataclass
@@ -89,7 +93,12 @@ def parse(http: Request) -> AwsRequest:
     if http.path.startswith("/service/") and "/operation/" in http.path:
         req.protocol = "cbor"
         req.operation = http.path.rsplit("/", 1)[-1]
-        req.params = cbor.loads(body) if body else {}
+        try:
+            req.params = cbor_loads(body) if body else {}
+        except ValueError as exc:
+            raise AwsError(
+                "SerializationException", f"request body is not valid CBOR: {exc}"
+            ) from exc
         if not isinstance(req.params, dict):
             raise AwsError("SerializationException", "request body is not a CBOR map")
     elif target:
@@ -131,9 +140,55 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
+def cbor_loads(body: bytes, max_depth: int = MAX_DEPTH) -> Any:
+    """A Smithy RPC v2 CBOR body as plain values: maps with text keys, arrays, strings, bytes,
+    numbers, booleans, null; a timestamp (tag 1) as its epoch seconds, as JSON bodies carry it.
+
+    cbor2 bounds the nesting (`max_depth`), so a hostile body cannot recurse the decoder; what
+    the protocol never sends (other tags, shared references, non-text map keys) is refused.
+    Raises ValueError."""
+    try:
+        value = cbor2.loads(body, max_depth=max_depth)
+    except (cbor2.CBORDecodeError, RecursionError, MemoryError) as exc:
+        raise ValueError(str(exc)) from exc
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    if isinstance(value, _CBOR_SCALARS):
+        return value
+    seen: set[int] = set()
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            raise ValueError("CBOR shared references are not part of the protocol")
+        seen.add(id(item))
+        pairs = item.items() if isinstance(item, dict) else enumerate(item)
+        for k, v in list(pairs):
+            if isinstance(item, dict) and not isinstance(k, str):
+                raise ValueError("CBOR map keys must be text strings")
+            if isinstance(v, dt.datetime):
+                item[k] = v.timestamp()
+            elif isinstance(v, dict | list):
+                stack.append(v)
+            elif not isinstance(v, _CBOR_SCALARS):
+                raise ValueError(
+                    f"CBOR value of type {type(v).__name__} is not part of the protocol"
+                )
+    return value
+
+
+def cbor_dumps(data: Any) -> bytes:
+    """Datetimes as tag 1 epoch timestamps, as the protocol writes timestamps."""
+    return cbor2.dumps(data, datetime_as_timestamp=True, timezone=dt.UTC)
+
+
 def cbor_response(data: Any, status: int = 200, request_id: str = "") -> Response:
     return Response(
-        cbor.dumps(data),
+        cbor_dumps(data),
         status=status,
         content_type="application/cbor",
         headers={"smithy-protocol": "rpc-v2-cbor", "x-amzn-RequestId": request_id},

@@ -27,15 +27,14 @@ from botocore.model import OperationNotFoundError, Shape
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
-from harness.lab import cbor
+from harness.lab import protocol
 from harness.lab.errors import AwsError
 
 # Larger than any valid request of the served operations (an Organizations policy is at most
 # 1,000,000 characters, an IAM policy document 131,072; both fit when escaped), small enough
 # that a hostile body cannot exhaust memory. [V]: AWS does not document its own limit or code.
 MAX_BODY_BYTES = 4 * 1024 * 1024
-# The deepest input shape of the served JSON operations nests well under 16 levels.
-MAX_DEPTH = 32
+MAX_DEPTH = protocol.MAX_DEPTH
 SERVED = ("kms", "iam", "sts", "ec2", "logs", "cloudtrail", "organizations", "health")
 # Shapes the lab stores and later evaluates for other callers: members outside the model are
 # refused instead of ignored, so a stored object can only carry what the evaluator reads.
@@ -84,8 +83,8 @@ def envelope(http: Request) -> None:
         ) from exc
     if http.path.startswith("/service/") and "/operation/" in http.path:
         try:
-            cbor.loads(body, max_depth=MAX_DEPTH) if body else None
-        except (ValueError, TypeError, IndexError, RecursionError) as exc:
+            protocol.cbor_loads(body, max_depth=MAX_DEPTH) if body else None
+        except ValueError as exc:
             raise AwsError(
                 "SerializationException", f"request body is not valid CBOR: {exc}"
             ) from exc

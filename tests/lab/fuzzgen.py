@@ -22,9 +22,8 @@ import botocore.awsrequest
 import botocore.credentials
 import botocore.serialize
 import botocore.session
+import cbor2
 from botocore.model import OperationModel, Shape
-
-from harness.lab import cbor
 
 _session = botocore.session.get_session()
 HOSTILE_STRINGS = [
@@ -227,11 +226,11 @@ class Generator:
             value = rng.choice(HOSTILE_JSON)
             data[name] = value
             return json.dumps(data).encode(), f"{name}={str(value)[:20]!r}"
-        data = cbor.loads(body) if body else {}
+        data = cbor2.loads(body) if body else {}
         if not isinstance(data, dict):
             data = {}
         value = rng.choice([v for v in HOSTILE_JSON if not isinstance(v, float)])
         if isinstance(value, str) and "\ud800" in value:
             value = "x"
         data[name] = value
-        return cbor.dumps(data), f"{name}={str(value)[:20]!r}"
+        return cbor2.dumps(data), f"{name}={str(value)[:20]!r}"

@@ -12,9 +12,8 @@ from typing import Any
 import botocore.auth
 import botocore.awsrequest
 import botocore.credentials
+import cbor2
 import urllib3
-
-from harness.lab import cbor
 
 JSON_TARGETS = {
     "kms": "TrentService",
@@ -40,7 +39,7 @@ class Reply:
     def code(self) -> str | None:
         """The AWS error code of the reply (JSON `__type`, XML `<Code>`, CBOR `__type`)."""
         if self.content_type.startswith("application/cbor"):
-            data = cbor.loads(self.body) if self.body else {}
+            data = cbor2.loads(self.body) if self.body else {}
             return str(data.get("__type", "")).split("#")[-1] or None
         if "json" in self.content_type:
             try:

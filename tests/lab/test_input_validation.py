@@ -18,9 +18,11 @@ send most of this input. Expected codes and limits come from AWS's API reference
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from typing import Any
 
+import cbor2
 import pytest
 
 from harness.lab import validate
@@ -73,6 +75,67 @@ def test_a_cbor_body_nested_1000_deep_is_refused_by_health(
     reply = rawcall.cbor_call(moto_lab.endpoint, attacker["creds"], "DescribeEvents", body)
     assert reply.status == 400
     assert reply.code == "SerializationException"
+
+
+def _health_event(lab: Lab) -> None:
+    lab.admin.set_controls(
+        {
+            "health_events": [
+                {
+                    "service": "KMS",
+                    "region": "us-east-1",
+                    "eventTypeCode": "AWS_KMS_OPERATIONAL_ISSUE",
+                    "startTime": "2026-01-02T03:04:05+00:00",
+                }
+            ]
+        }
+    )
+
+
+# Smithy RPC v2 CBOR (smithy.io aws protocols, "rpcv2Cbor"): maps keyed by text strings, and
+# timestamps as tag 1 epoch seconds; nothing else the protocol sends is tagged or shared.
+HOSTILE_CBOR = {
+    "33 nested maps": b"\xa1\x66filter" * 33 + b"\xa0",
+    "a shared reference to itself (tags 28/29)": b"\xa1\x66filter\xd8\x1c\xa1\x61a\xd8\x1d\x00",
+    "an integer map key": b"\xa1\x01\x02",
+    "a regular expression (tag 35)": b"\xa1\x66filter\xd8\x23\x62.*",
+    "a byte string longer than the body": b"\xa1\x66filter\x5b\xff\xff\xff\xff\xff\xff\xff\xff",
+    "an array of 2**32-1 items": b"\xa1\x66filter\x9a\xff\xff\xff\xff",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_CBOR))
+def test_cbor_the_protocol_never_sends_is_refused_by_health(
+    moto_lab: Lab, attacker: dict[str, Any], case: str
+) -> None:
+    reply = rawcall.cbor_call(
+        moto_lab.endpoint, attacker["creds"], "DescribeEvents", HOSTILE_CBOR[case]
+    )
+    assert reply.status == 400, reply.text
+    assert reply.code == "SerializationException"
+    assert reply.content_type.startswith("application/cbor")
+
+
+def test_health_over_cbor_reads_timestamps_and_answers_them(
+    moto_lab: Lab, attacker: dict[str, Any]
+) -> None:
+    """boto3 speaks rpcv2Cbor to Health: a filter with times (tag 1) is read, and the event's
+    times come back as timestamps boto3 turns into datetimes."""
+    _health_event(moto_lab)
+    health = moto_lab.client("health", creds=attacker["creds"])
+    window = {"from": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)}
+    events = health.describe_events(filter={"services": ["KMS"], "startTimes": [window]})
+    assert [e["eventTypeCode"] for e in events["events"]] == ["AWS_KMS_OPERATIONAL_ISSUE"]
+    assert events["events"][0]["startTime"] == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    # 32 levels of nesting is within the limit: refused by the model (a list where a structure
+    # belongs), not by the decoder.
+    nested: Any = "KMS"
+    for _ in range(30):
+        nested = [nested]
+    body = cbor2.dumps({"filter": {"services": nested}})
+    reply = rawcall.cbor_call(moto_lab.endpoint, attacker["creds"], "DescribeEvents", body)
+    assert reply.status == 400 and reply.code == "SerializationException"
+    assert "expected string" in reply.text
 
 
 def test_a_10_mb_description_is_refused_and_nothing_is_created(
