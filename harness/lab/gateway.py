@@ -289,6 +289,10 @@ class Lab:
             if req.protocol == "cbor":
                 return protocol.cbor_response(result, request_id=req.request_id)
             return protocol.json_response(result, request_id=req.request_id)
+        if service == "sts" and not principal.operator and self.controls.flag("authorize_iam"):
+            # The rest of STS (GetFederationToken, GetAccessKeyInfo, ...) is forwarded to the
+            # upstream as the account's operator: the caller's own policies decide first.
+            self.authz.authorize_other(principal, req.region, f"sts:{req.operation}", "*")
         if service == "iam" and not principal.operator and self.controls.flag("authorize_iam"):
             self.authz.authorize_other(
                 principal,
