@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from bench.report import Report, Row, median, timed
-from harness.aws import Target
+from harness.aws.clients import Target
 from harness.evidence import CollectOptions, InvestigationRequest, run_collection
 from harness.evidence.calls import make_client
 
@@ -127,7 +127,7 @@ def _throttled(endpoint: str, req: InvestigationRequest, operator: Target) -> li
 
 FRESH = """
 import sys, time
-from harness.aws import Target
+from harness.aws.clients import Target
 from harness.evidence import CollectOptions, InvestigationRequest, run_collection
 req = InvestigationRequest(principal=sys.argv[2], action="kms:Decrypt", key=sys.argv[3], region="us-east-1")
 target = Target(endpoint_url=sys.argv[1], region="us-east-1", access_key_id=sys.argv[4], secret_access_key="b")

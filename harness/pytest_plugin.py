@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from harness.aws import Target
+    from harness.aws.clients import Target
     from harness.scenarios.call import Caller, Outcome
     from harness.scenarios.model import Scenario
     from harness.scenarios.native import NativeProvisioner

@@ -16,7 +16,7 @@ from harness.cli.options import check_aws_environment, profile_option, region_op
 from harness.errors import UsageError
 
 if TYPE_CHECKING:
-    from harness.aws import Target
+    from harness.aws.clients import Target
     from harness.evidence import InvestigationRequest
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -105,7 +105,7 @@ def live_request(
     options: dict[str, Any], action: str | list[str]
 ) -> tuple[InvestigationRequest, Target, Target | None]:
     """The request under investigation and the investigator's (and key owner's) targets."""
-    from harness.aws import Target
+    from harness.aws.clients import Target
     from harness.evidence import InvestigationRequest
 
     context: dict[str, Any] = _pairs(options["extra_context"], "--context")

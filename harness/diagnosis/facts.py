@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
+from harness.aws.codes import THROTTLING_CODES
 from harness.diagnosis import arns
 
 # Errors that are facts about the subject, not a failure of the investigation.
@@ -26,19 +27,6 @@ _EVIDENCE_ERRORS = {
     ("organizations", "DescribeOrganization"): {"AWSOrganizationsNotInUseException"},
 }
 
-# Request-rate throttling codes of the services the collectors read (KMS, CloudTrail, CloudWatch
-# Logs: ThrottlingException; IAM, STS: Throttling; Organizations: TooManyRequestsException; EC2:
-# RequestLimitExceeded). A throttled read says nothing about the investigator's permissions.
-THROTTLING_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-    }
-)
 # How the collector's throttle breaker marks the calls it recorded without sending them.
 NOT_SENT = "not sent:"
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from harness.aws.codes import RETRYABLE_KMS_CODES
+
 # Phrase -> evaluator layer (contract section 2 layer names). Longest phrases first.
 _LAYER_PHRASES: tuple[tuple[str, str], ...] = (
     ("vpc endpoint policy transitively through a service control policy", "scp"),
@@ -39,7 +41,7 @@ STATE_PHRASES: tuple[tuple[str, str], ...] = (
     ("is updating", "Updating"),
 )
 
-RETRYABLE = {"KMSInternalException", "DependencyTimeoutException", "KeyUnavailableException"}
+RETRYABLE = RETRYABLE_KMS_CODES  # the name the rules and the ranking use
 
 
 @dataclass(frozen=True)

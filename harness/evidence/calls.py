@@ -27,33 +27,21 @@ import botocore.exceptions
 import botocore.session
 from botocore import xform_name
 
-from harness.aws import Target, is_connection_error
+from harness.aws.clients import Target, is_connection_error
+from harness.aws.codes import THROTTLING_CODES
 from harness.errors import KmslabError
 from harness.evidence.guard import install_guard
 from harness.evidence.scrub import scrub, to_jsonable
 
 ClientHook = Callable[[Any, str], None]
 
-# Shorter than harness.aws defaults: total collection time is bounded, and one slow
+# Shorter than harness.aws.clients defaults: total collection time is bounded, and one slow
 # service must not hold the bundle back.
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
 MAX_ATTEMPTS = 4  # per call, the first try included
 MAX_MESSAGE = 1000  # emulators answer unimplemented APIs with whole HTML error pages
 THROTTLE_TRIP = 2  # throttled responses in a row (retries included) that open a breaker
-# Error codes AWS services use for request-rate throttling (KMS, CloudTrail and CloudWatch Logs:
-# ThrottlingException; IAM and STS: Throttling; Organizations: TooManyRequestsException;
-# EC2: RequestLimitExceeded).
-THROTTLING_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-    }
-)
 NOT_SENT = "not sent"
 
 ClientKey = tuple[str, str, str]  # (credentials label, region, service)

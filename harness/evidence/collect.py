@@ -13,7 +13,7 @@ from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.aws import Target, endpoint_errors
+from harness.aws.clients import Target, endpoint_errors
 from harness.evidence.calls import CallLog, ClientHook, Credentials
 from harness.evidence.collectors.key import KEY_RESOLVER
 from harness.evidence.guard import ReadOnlyViolation

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from harness.aws.operations import CROSS_ACCOUNT_ACTIONS
 from harness.policy import principals as P
 from harness.policy.errors import PolicyError
 from harness.policy.grants import (
@@ -324,6 +325,7 @@ def decide(inputs: Inputs, parsed: Parsed) -> Decision:
             blocked.append("key-policy")
     elif caller.account != parsed.key_account:
         need_identity = need_boundary = need_session = True
+        # AWS's exact error for the other operations is unconfirmed (catalog A13).
         if req.action_lower not in CROSS_ACCOUNT_ACTIONS:
             blocked.append("key-policy")
             cross_unsupported = True
@@ -381,37 +383,6 @@ def decide(inputs: Inputs, parsed: Parsed) -> Decision:
         )
     return Decision("Allowed", [], _ordered(granted_by + allowed_by), "", {"principal_kind": kind})
 
-
-# Operations that work on a key in another account (kms key-policy-modifying-external-accounts.html):
-# cryptographic operations, CreateGrant, DescribeKey, GetKeyRotationStatus, GetPublicKey,
-# ListGrants, RetireGrant, RevokeGrant. AWS's exact error for the others is unconfirmed (catalog A13).
-CROSS_ACCOUNT_ACTIONS = frozenset(
-    "kms:" + op.lower()
-    for op in [
-        "Decrypt",
-        "Encrypt",
-        "GenerateDataKey",
-        "GenerateDataKeyWithoutPlaintext",
-        "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext",
-        "ReEncryptFrom",
-        "ReEncryptTo",
-        "Sign",
-        "Verify",
-        "GenerateMac",
-        "VerifyMac",
-        "DeriveSharedSecret",
-        "Encapsulate",
-        "Decapsulate",
-        "CreateGrant",
-        "DescribeKey",
-        "GetKeyRotationStatus",
-        "GetPublicKey",
-        "ListGrants",
-        "RetireGrant",
-        "RevokeGrant",
-    ]
-)
 
 _ORDER = (
     "key-policy",

@@ -9,7 +9,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from harness.aws import Target
+from harness.aws.clients import Target
 from harness.scenarios.native import NativeProvisioner
 from harness.scenarios.refs import Resolved, substitute
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from harness.aws import Target
+from harness.aws.clients import Target
 from harness.evidence.registry import investigator_policy
 from harness.scenarios.native import NativeProvisioner
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from harness.aws import Target
+from harness.aws.clients import Target
+from harness.aws.policies import default_key_policy
 from harness.lab.operator import operator_credentials
 from harness.scenarios import org_units
 from harness.scenarios.model import normalize_setup
@@ -52,23 +53,6 @@ def lab_targets(endpoint: str) -> TargetFactory:
         )
 
     return make
-
-
-def default_key_policy(account_id: str) -> dict[str, Any]:
-    """The default key policy CreateKey gives when none is passed (key-policy-default.html)."""
-    return {
-        "Version": "2012-10-17",
-        "Id": "key-default-1",
-        "Statement": [
-            {
-                "Sid": "Enable IAM User Permissions",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            }
-        ],
-    }
 
 
 def padded(policy: dict[str, Any], size: int) -> dict[str, Any]:

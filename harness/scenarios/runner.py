@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from harness.aws import Target
+from harness.aws.clients import Target
 from harness.diagnosis.verdict import headline, is_healthy
 from harness.errors import UsageError
 from harness.evidence.collect import CollectOptions

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.aws.policies import default_key_policy
 from harness.errors import EndpointError, UsageError
 from harness.lab.operator import operator_secret
 from harness.paths import state_dir, terraform_dir
@@ -34,7 +35,6 @@ from harness.scenarios.model import Scenario
 from harness.scenarios.native import (
     NativeProvisioner,
     TargetFactory,
-    default_key_policy,
     lab_targets,
     padded,
 )

@@ -22,7 +22,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from harness.aws import Target
+from harness.aws.clients import Target
 from harness.errors import UsageError
 from harness.evidence.ciphertext import ciphertext_facts
 from harness.evidence.request import InvestigationRequest, parse_key

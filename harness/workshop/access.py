@@ -18,9 +18,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from harness.aws.policies import default_key_policy
 from harness.evidence import investigator_policy
 from harness.scenarios.model import Scenario
-from harness.scenarios.native import default_key_policy
 
 INVESTIGATOR_ROLE = "kmslab-workshop-investigator"
 FIXER_ROLE = "kmslab-workshop-fixer"

@@ -21,7 +21,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from harness.aws import endpoint_errors
+from harness.aws.clients import endpoint_errors
 from harness.errors import KmslabError, UsageError
 from harness.lab.controls import ACCOUNT_FIELDS
 from harness.paths import state_dir
@@ -324,7 +324,7 @@ class Room:
         """True when the exercise's lab is this room's endpoint and accepts its credentials."""
         if record.get("endpoint") != self.endpoint:
             return False
-        from harness.aws import Target
+        from harness.aws.clients import Target
 
         creds = next(iter(record["credentials"]["investigator"].values()))
         target = Target(

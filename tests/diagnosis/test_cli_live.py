@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.aws import Target
+from harness.aws.clients import Target
 from harness.cli import main
 
 APP_ACCOUNT = "111111111111"

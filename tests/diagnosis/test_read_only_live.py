@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-import harness.aws
-from harness.aws import Target
+import harness.aws.clients
+from harness.aws.clients import Target
 from harness.cli import main
 from harness.scenarios.catalog import load_catalog
 from harness.scenarios.refs import substitute
@@ -76,7 +76,7 @@ def lab_kms_events(endpoint: str) -> dict[str, dict[str, Any]]:
 
 def recording_sessions(monkeypatch: pytest.MonkeyPatch, sent: list[str]) -> None:
     """Every boto3 Session made from now on records each HTTP request before it is sent."""
-    original = harness.aws._new_session
+    original = harness.aws.clients._new_session
 
     def record(request: Any, event_name: str, **_: Any) -> None:
         sent.append(event_name.split(".", 1)[1])  # "<service-id>.<Operation>"
@@ -86,8 +86,8 @@ def recording_sessions(monkeypatch: pytest.MonkeyPatch, sent: list[str]) -> None
         session.events.register("before-send", record)
         return session
 
-    monkeypatch.setattr(harness.aws, "_SESSIONS", {})  # no client from an earlier session
-    monkeypatch.setattr(harness.aws, "_new_session", new_session)
+    monkeypatch.setattr(harness.aws.clients, "_SESSIONS", {})  # no client from an earlier session
+    monkeypatch.setattr(harness.aws.clients, "_new_session", new_session)
 
 
 def diagnose_argv(

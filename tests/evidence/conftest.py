@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
-from harness.aws import Target
+from harness.aws.clients import Target
 from harness.evidence import CollectOptions, InvestigationRequest, run_collection
 from harness.evidence.collect import CollectionResult
 

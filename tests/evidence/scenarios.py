@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.aws import Target
+from harness.aws.clients import Target
 from harness.evidence.calls import make_client
 
 

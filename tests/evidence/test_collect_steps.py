@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from harness.aws import Target
+from harness.aws.clients import Target
 from harness.evidence import InvestigationRequest
 
 from .scenarios import World, allow, doc

@@ -297,7 +297,7 @@ def test_unknown_endpoint_api_is_that_calls_error(
     lab: LabWorld, lab_run: Collect, moto: str
 ) -> None:
     # moto serves no AWS Health and no LookupEvents: each is its call's error, not the run's.
-    from harness.aws import Target
+    from harness.aws.clients import Target
 
     moto_target = Target(endpoint_url=moto, region="us-east-1", access_key_id="AKIAOPERATOR000000001",
                          secret_access_key="x")  # fmt: skip

@@ -18,7 +18,7 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from harness.aws import Target
+from harness.aws.clients import Target
 from harness.evidence import InvestigationRequest, investigator_policy
 from harness.lab import LabClient
 

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from harness.aws import Target
+from harness.aws.clients import Target
 from harness.evidence import InvestigationRequest, run_collection
 from harness.evidence.calls import make_client
 from harness.evidence.collect import CollectOptions

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.aws import Target
+from harness.aws.clients import Target
 from harness.evidence import READ_ONLY_OPERATIONS, InvestigationRequest, ReadOnlyViolation
 from harness.evidence.calls import CallLog, Credentials
 from harness.evidence.guard import MUTATING_PREFIXES

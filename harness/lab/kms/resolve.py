@@ -160,20 +160,3 @@ def aws_managed_policy(account: str, region: str, service: str) -> dict[str, obj
             },
         ],
     }
-
-
-def default_policy(account: str) -> dict[str, object]:
-    """The default key policy KMS gives a key created without one (key-policy-default.html)."""
-    return {
-        "Version": "2012-10-17",
-        "Id": "key-default-1",
-        "Statement": [
-            {
-                "Sid": "Enable IAM User Permissions",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            }
-        ],
-    }

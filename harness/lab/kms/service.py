@@ -15,43 +15,21 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from harness.aws.operations import CROSS_ACCOUNT_OPERATIONS
+from harness.aws.policies import default_key_policy
 from harness.lab.controls import Controls
 from harness.lab.errors import AwsError, access_denied, not_found, validation
 from harness.lab.kms import crypto, keystate
 from harness.lab.kms.call import Authorizer, KmsCall, PrincipalCheck, ServiceEvent
 from harness.lab.kms.model import Grant, Key, KmsStore, now
 from harness.lab.kms.policycheck import validate_key_policy
-from harness.lab.kms.resolve import Resolved, default_policy, resolve
+from harness.lab.kms.resolve import Resolved, resolve
 
 CIPHERTEXT_NOT_FOUND = (
     "The ciphertext refers to a customer master key that does not exist, does not exist in "
     "this region, or you are not allowed to access."
 )
 INCORRECT_KEY = "The key ID in the request does not identify a CMK that can perform this operation."
-# Operations AWS allows on a key of another account (key-policy-modifying-external-accounts.html).
-CROSS_ACCOUNT = frozenset(
-    {
-        "Decrypt",
-        "Encrypt",
-        "ReEncrypt",
-        "GenerateDataKey",
-        "GenerateDataKeyWithoutPlaintext",
-        "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext",
-        "GenerateMac",
-        "VerifyMac",
-        "Sign",
-        "Verify",
-        "DeriveSharedSecret",
-        "CreateGrant",
-        "DescribeKey",
-        "GetKeyRotationStatus",
-        "GetPublicKey",
-        "ListGrants",
-        "RetireGrant",
-        "RevokeGrant",
-    }
-)
 SYMMETRIC_ALGORITHMS = ["SYMMETRIC_DEFAULT"]
 RSA_ENCRYPTION = ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]
 RSA_SIGNING = [
@@ -154,7 +132,7 @@ class KmsService:
         key = resolved.key
         call.resources.append(key.arn)
         call.key_account = key.account
-        if key.account != call.principal.account and call.operation not in CROSS_ACCOUNT:
+        if key.account != call.principal.account and call.operation not in CROSS_ACCOUNT_OPERATIONS:
             raise access_denied(
                 f"User: {call.principal.arn} is not authorized to perform: {action} on resource: "
                 f"{key.arn} because no resource-based policy allows the {action} action"
@@ -393,7 +371,7 @@ class KmsService:
         with self.store.lock:
             key = self.store.get(account, call.region, key_id)
         if key is None or (
-            key.account != call.principal.account and call.operation not in CROSS_ACCOUNT
+            key.account != call.principal.account and call.operation not in CROSS_ACCOUNT_OPERATIONS
         ):
             raise access_denied(CIPHERTEXT_NOT_FOUND)
         call.resources.append(key.arn)
@@ -681,4 +659,4 @@ def not_found_grant(grant_id: str) -> AwsError:
 
 
 def default_policy_text(account: str) -> str:
-    return json.dumps(default_policy(account))
+    return json.dumps(default_key_policy(account))
