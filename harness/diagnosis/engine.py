@@ -18,7 +18,7 @@ def diagnose(bundle: dict[str, Any]) -> Diagnosis:
     """Diagnose one evidence bundle (contract section 3) into a report (contract section 4).
 
     A bundle of several actions (contract section 6) is diagnosed once per action; the report is
-    the one of the action whose primary finding is the most fundamental (ranking.ORDER: a key
+    the one of the action whose primary finding is the most fundamental (ranking.rank: a key
     that cannot be found or used fails every action; ties go to the first action), with the
     other actions' findings after it and one decision/primary per action under ``actions``.
     """
@@ -40,9 +40,8 @@ def diagnose(bundle: dict[str, Any]) -> Diagnosis:
 def _combine(request: dict[str, Any], actions: list[str], reports: list[Diagnosis]) -> Diagnosis:
     def rank(report: Diagnosis) -> int:
         if report.primary is None:
-            return len(ranking.ORDER) + 1
-        code = report.primary
-        return ranking.ORDER.index(code) if code in ranking.ORDER else len(ranking.ORDER)
+            return ranking.rank(None) + 1
+        return ranking.rank(report.primary)
 
     chosen = min(range(len(reports)), key=lambda i: (rank(reports[i]), i))
     main = reports[chosen]

@@ -8,97 +8,57 @@ request is authorized.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from harness.diagnosis.model import Diagnosis, PathStep
+from harness.diagnosis.registry import RegistryError, Rule, precedence_of, rules
 
 if TYPE_CHECKING:
     from harness.diagnosis.context import Context
 
-# (id, label, evaluator layers, finding codes)
-NODES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
-    (
-        "credentials",
-        "Caller's credentials accepted (signature, session token, expiry)",
-        (),
-        ("CREDENTIALS_INVALID",),
-    ),
-    (
-        "service",
-        "KMS service in the Region (health, request rate)",
-        (),
-        ("KMS_SERVICE_EVENT", "THROTTLED"),
-    ),
-    (
-        "resolve",
-        "Key found in the account and Region called",
-        (),
-        (
-            "KEY_NOT_FOUND",
-            "WRONG_REGION",
-            "ALIAS_NOT_FOUND",
-            "MULTI_REGION_REPLICA_MISSING",
-            "GRANT_TOKEN_INVALID",
-        ),
-    ),
-    ("rcp", "Resource control policies allow", ("rcp",), ("RCP_BLOCKS",)),
-    ("scp", "Service control policies allow", ("scp",), ("SCP_BLOCKS",)),
-    ("vpce", "VPC endpoint policy allows", ("vpc-endpoint",), ("VPC_ENDPOINT_POLICY_BLOCKS",)),
-    (
-        "key-trust",
-        "Key policy or a grant allows the caller (key trust)",
-        ("key-policy", "grant"),
-        (
-            "KEY_POLICY_EXPLICIT_DENY",
-            "KEY_POLICY_NO_ALLOW",
-            "KEY_POLICY_PRINCIPAL_MISMATCH",
-            "KEY_POLICY_CONDITION_UNMET",
-            "CROSS_ACCOUNT_KEY_POLICY_MISSING",
-            "AWS_MANAGED_KEY_MISUSE",
-            "GRANT_OPERATION_MISSING",
-            "GRANT_CONSTRAINT_UNMET",
-            "GRANT_TOKEN_NEEDED",
-            "MULTI_REGION_REPLICA_DIVERGED",
-        ),
-    ),
+# The flowchart's steps: (id, label, evaluator layers). Which finding codes fail a step is
+# declared by each rule (META.node); nodes() joins the two.
+NODE_STEPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("credentials", "Caller's credentials accepted (signature, session token, expiry)", ()),
+    ("service", "KMS service in the Region (health, request rate)", ()),
+    ("resolve", "Key found in the account and Region called", ()),
+    ("rcp", "Resource control policies allow", ("rcp",)),
+    ("scp", "Service control policies allow", ("scp",)),
+    ("vpce", "VPC endpoint policy allows", ("vpc-endpoint",)),
+    ("key-trust", "Key policy or a grant allows the caller (key trust)", ("key-policy", "grant")),
     (
         "iam",
         "IAM policies allow (when the key policy delegates, or cross-account)",
         ("identity",),
-        ("IAM_EXPLICIT_DENY", "IAM_NO_ALLOW", "IAM_RESOURCE_MISMATCH", "CROSS_ACCOUNT_IAM_MISSING"),
     ),
-    (
-        "boundary",
-        "Permissions boundary allows",
-        ("permissions-boundary",),
-        ("PERMISSIONS_BOUNDARY_BLOCKS",),
-    ),
-    ("session", "Session policy allows", ("session",), ("SESSION_POLICY_BLOCKS",)),
-    (
-        "state",
-        "Key state allows the operation",
-        (),
-        (
-            "KEY_DISABLED",
-            "KEY_PENDING_DELETION",
-            "KEY_PENDING_IMPORT",
-            "KEY_UNAVAILABLE",
-            "KEY_STATE_TRANSITION",
-        ),
-    ),
-    ("usage", "Key usage and spec fit the operation", (), ("KEY_USAGE_MISMATCH",)),
-    (
-        "crypto",
-        "Ciphertext, encryption context and key match",
-        (),
-        (
-            "ALIAS_WRONG_TARGET",
-            "INCORRECT_KEY",
-            "ENCRYPTION_CONTEXT_MISMATCH",
-            "CIPHERTEXT_INVALID",
-        ),
-    ),
+    ("boundary", "Permissions boundary allows", ("permissions-boundary",)),
+    ("session", "Session policy allows", ("session",)),
+    ("state", "Key state allows the operation", ()),
+    ("usage", "Key usage and spec fit the operation", ()),
+    ("crypto", "Ciphertext, encryption context and key match", ()),
 )
+
+Node = tuple[str, str, tuple[str, ...], tuple[str, ...]]
+
+
+def nodes() -> tuple[Node, ...]:
+    """(id, label, evaluator layers, finding codes): the flowchart, codes in ranking order."""
+    return _nodes(rules())
+
+
+@cache
+def _nodes(loaded: tuple[Rule, ...]) -> tuple[Node, ...]:
+    ids = {node_id for node_id, _, _ in NODE_STEPS}
+    for rule in loaded:
+        if rule.meta.node is not None and rule.meta.node not in ids:
+            raise RegistryError(f"{rule.meta.code}: unknown flowchart node {rule.meta.node!r}")
+    node_of = {r.meta.code: r.meta.node for r in loaded}
+    order = precedence_of(tuple(r.meta for r in loaded))
+    return tuple(
+        (node_id, label, layers, tuple(c for c in order if node_of[c] == node_id))
+        for node_id, label, layers in NODE_STEPS
+    )
 
 
 # Nodes only DescribeKey can pass: unreadable, they stay unknown rather than "ok".
@@ -108,7 +68,7 @@ _FROM_DESCRIBE_KEY = {"resolve", "state", "usage"}
 def evaluation_path(ctx: Context, report: Diagnosis) -> list[PathStep]:
     by_code = {f.code: f for f in report.findings}
     steps = []
-    for node_id, label, layers, codes in NODES:
+    for node_id, label, layers, codes in nodes():
         hits = [
             by_code[c]
             for c in codes

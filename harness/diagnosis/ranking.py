@@ -1,6 +1,7 @@
 """Which finding is the primary one, the decision, and whether AWS's own error agrees.
 
-Order (the order in which AWS would report the failure):
+Order (the order in which AWS would report the failure), generated from each rule's declared
+precedence (``META.phase``, ``after``, ``before``; ``registry.precedence``, ``ORDER`` here):
 1. request admission: throttling, AWS-side service issues;
 2. key resolution in the Region called (NotFound) — a key must be found before it is authorized;
 3. grant-token validation;
@@ -19,167 +20,70 @@ returned is primary, and the disagreement with the modelled order is reported.
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.diagnosis import messages
 from harness.diagnosis.model import Agreement, Finding
+from harness.diagnosis.registry import by_code, precedence
 
-ORDER: tuple[str, ...] = (
-    # AWS authenticates the request before anything else (no policy is read on refusal).
-    "CREDENTIALS_INVALID",
-    "KMS_SERVICE_EVENT",
-    "THROTTLED",
-    "WRONG_REGION",
-    "MULTI_REGION_REPLICA_MISSING",
-    "ALIAS_NOT_FOUND",
-    # an alias resolves before anything is authorized: a wrong target explains a denial on the
-    # key it reached (catalog #14)
-    "ALIAS_WRONG_TARGET",
-    "KEY_NOT_FOUND",
-    "GRANT_TOKEN_INVALID",
-    # explicit denies
-    "RCP_BLOCKS",
-    "SCP_BLOCKS",
-    "VPC_ENDPOINT_POLICY_BLOCKS",
-    "KEY_POLICY_EXPLICIT_DENY",
-    "IAM_EXPLICIT_DENY",
-    "PERMISSIONS_BOUNDARY_BLOCKS",
-    "SESSION_POLICY_BLOCKS",
-    # key trust: key policy and grants. Causes behind a missing statement come first: a replica
-    # whose policy drifted, a policy too large to take the statement, a grant meant for this call.
-    "MULTI_REGION_REPLICA_DIVERGED",
-    "AWS_MANAGED_KEY_MISUSE",
-    "KEY_POLICY_TOO_LARGE",
-    "GRANT_TOKEN_NEEDED",
-    "GRANT_CONSTRAINT_UNMET",
-    "GRANT_OPERATION_MISSING",
-    "KEY_POLICY_PRINCIPAL_MISMATCH",
-    "KEY_POLICY_CONDITION_UNMET",
-    "CROSS_ACCOUNT_KEY_POLICY_MISSING",
-    "KEY_POLICY_NO_ALLOW",
-    # IAM permissions
-    "IAM_RESOURCE_MISMATCH",
-    "CROSS_ACCOUNT_IAM_MISSING",
-    "IAM_NO_ALLOW",
-    # after authorization
-    "KEY_PENDING_DELETION",
-    "KEY_DISABLED",
-    "KEY_PENDING_IMPORT",
-    "KEY_UNAVAILABLE",
-    "KEY_STATE_TRANSITION",
-    "KEY_USAGE_MISMATCH",
-    "INCORRECT_KEY",
-    "ENCRYPTION_CONTEXT_MISMATCH",
-    "CIPHERTEXT_INVALID",
-    "GRANT_LIMIT_REACHED",
-    "INVESTIGATOR_ACCESS_DENIED",
-    "NO_FAULT_FOUND",
-)
+# AWS names a grant's denial as it names the key policy's: "resource-based policy"
+# (harness.policy.messages words both layers alike).
+_MESSAGE_LAYER = {"grant": "key-policy"}
 
 
-def _credential_codes() -> frozenset[str]:
-    from harness.diagnosis.rules.credentials_invalid import CODES
+def __getattr__(name: str) -> Any:
+    # ORDER is generated from the rules' declared precedence (registry.precedence); read it
+    # late so that a code added by an entry point ranks where it declares.
+    if name == "ORDER":
+        return precedence()
+    raise AttributeError(name)
 
-    return CODES
+
+def message_layer(layer: str | None) -> str | None:
+    """The layer AWS's AccessDenied names when ``layer`` (an evaluator layer) denies."""
+    return _MESSAGE_LAYER.get(layer, layer) if layer is not None else None
 
 
-_EXPLICIT_GUARDS = {
-    "RCP_BLOCKS",
-    "SCP_BLOCKS",
-    "VPC_ENDPOINT_POLICY_BLOCKS",
-    "PERMISSIONS_BOUNDARY_BLOCKS",
-    "SESSION_POLICY_BLOCKS",
-}
-
-_STATE_OF = {
-    "KEY_DISABLED": {"Disabled"},
-    "KEY_PENDING_DELETION": {"PendingDeletion"},
-    "KEY_PENDING_IMPORT": {"PendingImport"},
-    "KEY_UNAVAILABLE": {"Unavailable"},
-    "KEY_STATE_TRANSITION": {"Creating", "Updating"},
-}
-_CODES_OF = {
-    "KEY_NOT_FOUND": {"NotFoundException"},
-    "WRONG_REGION": {"NotFoundException", "InvalidArnException"},
-    "ALIAS_NOT_FOUND": {"NotFoundException"},
-    "MULTI_REGION_REPLICA_MISSING": {"NotFoundException"},
-    "KEY_USAGE_MISMATCH": {"InvalidKeyUsageException"},
-    "ENCRYPTION_CONTEXT_MISMATCH": {"InvalidCiphertextException"},
-    "CIPHERTEXT_INVALID": {"InvalidCiphertextException"},
-    "INCORRECT_KEY": {"IncorrectKeyException", "InvalidCiphertextException"},
-    "ALIAS_WRONG_TARGET": {"IncorrectKeyException", "InvalidCiphertextException"},
-    "GRANT_TOKEN_INVALID": {"InvalidGrantTokenException"},
-    "KEY_POLICY_TOO_LARGE": {"LimitExceededException"},
-    "GRANT_LIMIT_REACHED": {"LimitExceededException"},
-    "THROTTLED": {"ThrottlingException"},
-    "CREDENTIALS_INVALID": set(_credential_codes()),
-    "KMS_SERVICE_EVENT": messages.RETRYABLE | {"ThrottlingException"},
-    "KEY_UNAVAILABLE": {"KMSInvalidStateException"},
-    "MULTI_REGION_REPLICA_DIVERGED": {"DisabledException", "KMSInvalidStateException"},
-}
-# Codes whose finding AWS would report as an AccessDenied naming this layer.
-_LAYER_OF = {
-    "KEY_POLICY_NO_ALLOW": "key-policy",
-    "KEY_POLICY_PRINCIPAL_MISMATCH": "key-policy",
-    "KEY_POLICY_CONDITION_UNMET": "key-policy",
-    "KEY_POLICY_EXPLICIT_DENY": "key-policy",
-    "CROSS_ACCOUNT_KEY_POLICY_MISSING": "key-policy",
-    "AWS_MANAGED_KEY_MISUSE": "key-policy",
-    "GRANT_OPERATION_MISSING": "key-policy",
-    "GRANT_CONSTRAINT_UNMET": "key-policy",
-    "GRANT_TOKEN_NEEDED": "key-policy",
-    "MULTI_REGION_REPLICA_DIVERGED": "key-policy",
-    "ALIAS_WRONG_TARGET": "key-policy",
-    "KEY_POLICY_TOO_LARGE": "key-policy",
-    "IAM_NO_ALLOW": "identity",
-    "IAM_RESOURCE_MISMATCH": "identity",
-    "IAM_EXPLICIT_DENY": "identity",
-    "CROSS_ACCOUNT_IAM_MISSING": "identity",
-    "PERMISSIONS_BOUNDARY_BLOCKS": "permissions-boundary",
-    "SESSION_POLICY_BLOCKS": "session",
-    "SCP_BLOCKS": "scp",
-    "RCP_BLOCKS": "rcp",
-    "VPC_ENDPOINT_POLICY_BLOCKS": "vpc-endpoint",
-}
-# The ambiguous ciphertext message lumps these together (catalog section 6).
-_AMBIGUOUS = {
-    "KEY_POLICY_NO_ALLOW",
-    "KEY_POLICY_PRINCIPAL_MISMATCH",
-    "KEY_POLICY_CONDITION_UNMET",
-    "CROSS_ACCOUNT_KEY_POLICY_MISSING",
-    "IAM_NO_ALLOW",
-    "IAM_RESOURCE_MISMATCH",
-    "CROSS_ACCOUNT_IAM_MISSING",
-    "WRONG_REGION",
-    "KEY_NOT_FOUND",
-    "ALIAS_WRONG_TARGET",
-    "INCORRECT_KEY",
-}
+def explains_denial(code: str) -> bool:
+    """Whether AWS reports ``code`` as an AccessDenied (naming its layer, or any)."""
+    rule = by_code().get(code)
+    return rule is not None and (rule.meta.layer is not None or rule.meta.explains.any_denial)
 
 
 def agrees(code: str, sig: messages.Signal) -> bool:
     """Whether AWS returning ``sig`` is consistent with ``code`` being the first failure."""
+    rule = by_code().get(code)
+    if rule is None:
+        return False
+    explains, layer = rule.meta.explains, rule.meta.layer
     if sig.ambiguous:
-        return code in _AMBIGUOUS
+        return explains.ambiguous
     if sig.state is not None:
-        return sig.state in _STATE_OF.get(code, set()) or code == "MULTI_REGION_REPLICA_DIVERGED"
+        return explains.any_state or sig.state in explains.states
     if sig.denied:
-        if code == "ALIAS_WRONG_TARGET":
+        if explains.any_denial:
             # Denied on the key the alias reached, whatever layer that key's policies name.
             return True
-        layer = _LAYER_OF.get(code)
         if layer is None:
             return False
-        if code.startswith("GRANT_") and sig.layer == "identity":
+        if layer == "grant" and sig.layer == "identity":
             # A grant-based caller whose key policy delegates to IAM is told "no identity-based
             # policy allows" when its grant does not apply.
             return True
         # The SCP phrase can appear even when the denial is implicit (IAM troubleshooting page);
         # messages without a because-clause name no layer.
-        return sig.layer in (None, layer)
-    return sig.code in _CODES_OF.get(code, set())
+        return sig.layer in (None, message_layer(layer))
+    return sig.code in explains.errors
+
+
+def rank(code: str | None) -> int:
+    """A code's place in the ranking order (unknown codes and None after every code)."""
+    order = precedence()
+    return order.index(code) if code in order else len(order)
 
 
 def _rank(f: Finding) -> int:
-    return ORDER.index(f.code) if f.code in ORDER else len(ORDER)
+    return rank(f.code)
 
 
 _SEVERITY = {"critical": 0, "error": 0, "warning": 1, "info": 2}

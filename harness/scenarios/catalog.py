@@ -24,9 +24,18 @@ SCHEMA_PATH = Path(__file__).with_name("schema.json")
 REF = re.compile(r"\$\{([a-z_]+)\.([a-z0-9_]+)(?:\.([a-z_]+))?\}")
 
 
-@functools.cache
 def schema() -> dict[str, Any]:
+    """schema.json with the finding codes of the rule registry as the enum of `finding_code`
+    (a code added by a rule module, or an entry point, is accepted with no other edit)."""
+    from harness.diagnosis.registry import codes
+
+    return _schema(codes())
+
+
+@functools.cache
+def _schema(finding_codes: tuple[str, ...]) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(SCHEMA_PATH.read_text())
+    data["$defs"]["finding_code"]["enum"] = list(finding_codes)
     return data
 
 

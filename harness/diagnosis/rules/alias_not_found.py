@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag, sh, tf_name, tf_variable
 from harness.diagnosis.model import Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._resolution import resolution
 
 META = RuleMeta(
@@ -15,6 +15,12 @@ META = RuleMeta(
     title="Alias not found",
     reads=("kms:DescribeKey", "kms:ListAliases"),
     catalog=("A14",),
+    meaning="the alias does not exist where it was resolved (e.g. an alias name used cross-account)",
+    phase="resolution",
+    after=("MULTI_REGION_REPLICA_MISSING",),
+    node="resolve",
+    fixes=("aws kms describe-key", "aws kms create-alias"),
+    explains=Explains(errors=frozenset({"NotFoundException"})),
 )
 
 

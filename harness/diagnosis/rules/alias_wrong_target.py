@@ -6,7 +6,7 @@ from harness.diagnosis import arns
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag, sh, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._crypto import event_context
 
 META = RuleMeta(
@@ -16,6 +16,21 @@ META = RuleMeta(
     title="Alias points to another key",
     reads=("kms:ListAliases", "kms:DescribeKey", "cloudtrail:LookupEvents"),
     catalog=("E53", "B33"),
+    meaning="the alias used points to a different key than the one intended or that encrypted the data",
+    phase="resolution",
+    after=("ALIAS_NOT_FOUND",),
+    node="crypto",
+    fixes=(
+        "aws cloudtrail lookup-events",
+        "aws kms describe-key",
+        "aws kms update-alias",
+        "aws kms decrypt",
+    ),
+    explains=Explains(
+        errors=frozenset({"IncorrectKeyException", "InvalidCiphertextException"}),
+        any_denial=True,
+        ambiguous=True,
+    ),
 )
 
 

@@ -17,6 +17,11 @@ META = RuleMeta(
     reads=("kms:DescribeKey", "kms:GetKeyPolicy"),
     catalog=("B31", "F59", "F60", "F61"),
     layer="key-policy",
+    meaning="an AWS managed key used directly or cross-account",
+    phase="key-trust",
+    after=("MULTI_REGION_REPLICA_DIVERGED",),
+    node="key-trust",
+    fixes=("aws kms create-key",),
 )
 
 

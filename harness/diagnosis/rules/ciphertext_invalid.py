@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._crypto import context_matches, invalid_ciphertext
 
 META = RuleMeta(
@@ -15,6 +15,12 @@ META = RuleMeta(
     title="Ciphertext invalid",
     reads=("cloudtrail:LookupEvents",),
     catalog=("E54", "E56"),
+    meaning="ciphertext damaged, mis-encoded or not a KMS ciphertext",
+    phase="ciphertext",
+    after=("ENCRYPTION_CONTEXT_MISMATCH",),
+    node="crypto",
+    fixes=("aws kms decrypt",),
+    explains=Explains(errors=frozenset({"InvalidCiphertextException"})),
 )
 
 

@@ -17,16 +17,7 @@ from harness.diagnosis.appliers import iam_applier
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import sh
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
-
-META = RuleMeta(
-    code="CREDENTIALS_INVALID",
-    runbook_step="extra",
-    severity="error",
-    title="Credentials refused",
-    reads=("cloudtrail:LookupEvents",),
-    catalog=("C38",),
-)
+from harness.diagnosis.registry import Explains, RuleMeta
 
 EXPIRED = frozenset({"ExpiredTokenException", "ExpiredToken", "RequestExpired"})
 UNKNOWN = frozenset(
@@ -47,6 +38,25 @@ SIGNATURE = frozenset(
     }
 )
 CODES = EXPIRED | UNKNOWN | SIGNATURE
+
+META = RuleMeta(
+    code="CREDENTIALS_INVALID",
+    runbook_step="extra",
+    severity="error",
+    title="Credentials refused",
+    reads=("cloudtrail:LookupEvents",),
+    catalog=("C38",),
+    meaning="the caller's credentials were refused before any policy was read: expired session, wrong secret or signature, unknown session token",
+    phase="admission",
+    node="credentials",
+    fixes=(
+        "aws sts get-caller-identity",
+        "aws sts assume-role",
+        "aws iam list-access-keys",
+        "aws iam create-access-key",
+    ),
+    explains=Explains(errors=CODES),
+)
 
 
 def _session_evidence(ctx: Context) -> list[Evidence]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import needed_actions
 from harness.diagnosis.model import Evidence, Finding
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._iam import identity_fix, no_allow_evidence, resource_mismatches
 from harness.diagnosis.rules._policy import identity_implicit
 
@@ -22,6 +22,12 @@ META = RuleMeta(
     ),
     catalog=("A11",),
     layer="identity",
+    meaning="cross-account: the caller's own IAM policies do not allow the key",
+    phase="identity",
+    after=("IAM_RESOURCE_MISMATCH",),
+    node="iam",
+    fixes=("aws iam put-role-policy", "aws iam put-user-policy"),
+    explains=Explains(ambiguous=True),
 )
 
 

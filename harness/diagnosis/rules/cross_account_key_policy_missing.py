@@ -10,7 +10,7 @@ from harness.diagnosis.fixes import (
     statement,
 )
 from harness.diagnosis.model import Evidence, Finding
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._policy import key_policy_lacks_caller
 
 META = RuleMeta(
@@ -21,6 +21,12 @@ META = RuleMeta(
     reads=("kms:GetKeyPolicy", "kms:DescribeKey"),
     catalog=("A10", "A12"),
     layer="key-policy",
+    meaning="cross-account: the key policy does not allow the caller's account or principal",
+    phase="key-trust",
+    after=("KEY_POLICY_CONDITION_UNMET",),
+    node="key-trust",
+    fixes=("aws kms get-key-policy", "aws kms put-key-policy"),
+    explains=Explains(ambiguous=True),
 )
 
 

@@ -7,7 +7,7 @@ import json
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._crypto import (
     context_matches,
     event_context,
@@ -22,6 +22,12 @@ META = RuleMeta(
     title="Encryption context differs from encryption",
     reads=("cloudtrail:LookupEvents",),
     catalog=("B27",),
+    meaning="decrypt with an encryption context different from the one used to encrypt",
+    phase="ciphertext",
+    after=("INCORRECT_KEY",),
+    node="crypto",
+    fixes=("aws kms decrypt",),
+    explains=Explains(errors=frozenset({"InvalidCiphertextException"})),
 )
 
 

@@ -24,6 +24,11 @@ META = RuleMeta(
     reads=("kms:ListGrants",),
     catalog=("C36", "B29"),
     layer="grant",
+    meaning="a grant matches but its encryption-context constraint does not",
+    phase="key-trust",
+    after=("GRANT_TOKEN_NEEDED",),
+    node="key-trust",
+    fixes=("aws kms {operation}",),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 
 META = RuleMeta(
     code="GRANT_LIMIT_REACHED",
@@ -14,6 +14,11 @@ META = RuleMeta(
     title="Grant quota reached",
     reads=("kms:ListGrants", "cloudtrail:LookupEvents"),
     catalog=("C40",),
+    meaning="grants per key at the quota",
+    phase="quota",
+    node=None,
+    fixes=("aws kms list-grants", "aws kms retire-grant"),
+    explains=Explains(errors=frozenset({"LimitExceededException"})),
 )
 
 GRANTS_PER_KEY = 50_000

@@ -23,6 +23,11 @@ META = RuleMeta(
     reads=("kms:ListGrants",),
     catalog=("C37", "C38"),
     layer="grant",
+    meaning="a grant for the principal exists but not for this operation",
+    phase="key-trust",
+    after=("GRANT_TOKEN_NEEDED",),
+    node="key-trust",
+    fixes=("aws kms create-grant",),
 )
 
 

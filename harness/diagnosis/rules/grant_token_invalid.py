@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import cli_call, key_id_arg, region_flag, sh, tf_grant
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._grants import grant_operations
 
 META = RuleMeta(
@@ -15,6 +15,12 @@ META = RuleMeta(
     title="Invalid grant token",
     reads=("cloudtrail:LookupEvents",),
     catalog=("C35",),
+    meaning="the grant token passed is not valid",
+    phase="resolution",
+    after=("KEY_NOT_FOUND",),
+    node="resolve",
+    fixes=("aws kms list-grants", "aws kms {operation}"),
+    explains=Explains(errors=frozenset({"InvalidGrantTokenException"})),
 )
 
 

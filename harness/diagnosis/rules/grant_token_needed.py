@@ -26,6 +26,11 @@ META = RuleMeta(
     reads=("kms:ListGrants", "cloudtrail:LookupEvents"),
     catalog=("C34",),
     layer="grant",
+    meaning="access rests on a grant too new to have propagated; pass its grant token",
+    phase="key-trust",
+    after=("KEY_POLICY_TOO_LARGE",),
+    node="key-trust",
+    fixes=("aws kms {operation}",),
 )
 
 

@@ -19,6 +19,19 @@ META = RuleMeta(
     reads=("iam:GetRolePolicy", "iam:GetPolicyVersion", "iam:GetUserPolicy", "iam:GetGroupPolicy"),
     catalog=("A5",),
     layer="identity",
+    meaning="an identity policy denies",
+    phase="explicit-deny",
+    after=("KEY_POLICY_EXPLICIT_DENY",),
+    node="iam",
+    fixes=(
+        "aws iam get-policy",
+        "aws iam get-policy-version",
+        "aws iam create-policy-version",
+        "aws iam get-role-policy",
+        "aws iam get-user-policy",
+        "aws iam put-role-policy",
+        "aws iam put-user-policy",
+    ),
 )
 
 

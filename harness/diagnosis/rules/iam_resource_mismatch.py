@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.diagnosis.context import Context
 from harness.diagnosis.model import Evidence, Finding
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._iam import identity_fix, resource_mismatches
 from harness.diagnosis.rules._policy import identity_implicit
 
@@ -16,6 +16,11 @@ META = RuleMeta(
     reads=("iam:GetRolePolicy", "iam:GetPolicyVersion", "iam:ListAttachedRolePolicies"),
     catalog=("A3",),
     layer="identity",
+    meaning="an identity policy allows the action but on the wrong resource (alias ARN, other key, other region)",
+    phase="identity",
+    node="iam",
+    fixes=("aws iam put-role-policy", "aws iam put-user-policy"),
+    explains=Explains(ambiguous=True),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag, sh, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._crypto import DECRYPTING, event_context, same_key
 
 META = RuleMeta(
@@ -15,6 +15,13 @@ META = RuleMeta(
     title="Wrong key for the ciphertext",
     reads=("cloudtrail:LookupEvents", "kms:DescribeKey"),
     catalog=("E53",),
+    meaning="the KeyId passed is not the key that encrypted the ciphertext",
+    phase="ciphertext",
+    node="crypto",
+    fixes=("aws kms decrypt",),
+    explains=Explains(
+        errors=frozenset({"IncorrectKeyException", "InvalidCiphertextException"}), ambiguous=True
+    ),
 )
 
 

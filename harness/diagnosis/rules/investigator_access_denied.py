@@ -23,6 +23,10 @@ META = RuleMeta(
     reads=(),
     catalog=("section-6",),
     final=True,
+    meaning="evidence needed to decide could not be read; says which permission is missing",
+    phase="investigation",
+    node=None,
+    fixes=("aws iam put-role-policy", "aws iam put-user-policy"),
 )
 
 

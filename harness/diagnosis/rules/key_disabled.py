@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import key_call_fix, key_id_arg, region_flag, sh, tf_name
 from harness.diagnosis.model import Evidence, Finding
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._state import state_evidence
 
 META = RuleMeta(
@@ -15,6 +15,12 @@ META = RuleMeta(
     title="Key disabled",
     reads=("kms:DescribeKey", "cloudtrail:LookupEvents"),
     catalog=("D41",),
+    meaning="key state Disabled",
+    phase="key-state",
+    after=("KEY_PENDING_DELETION",),
+    node="state",
+    fixes=("aws kms enable-key",),
+    explains=Explains(states=frozenset({"Disabled"})),
 )
 
 

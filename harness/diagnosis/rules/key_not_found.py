@@ -6,7 +6,7 @@ from harness.diagnosis import arns
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag, sh, tf_variable
 from harness.diagnosis.model import Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._resolution import resolution
 
 META = RuleMeta(
@@ -16,6 +16,12 @@ META = RuleMeta(
     title="Key not found",
     reads=("kms:DescribeKey", "cloudtrail:LookupEvents"),
     catalog=("D43", "G66"),
+    meaning="no such key in that account and region (includes deleted keys)",
+    phase="resolution",
+    after=("WRONG_REGION", "MULTI_REGION_REPLICA_MISSING", "ALIAS_NOT_FOUND", "ALIAS_WRONG_TARGET"),
+    node="resolve",
+    fixes=("aws kms describe-key", "aws kms list-aliases", "aws kms list-keys"),
+    explains=Explains(errors=frozenset({"NotFoundException"}), ambiguous=True),
 )
 
 

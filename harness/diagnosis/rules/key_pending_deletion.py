@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import key_call_fix, key_id_arg, region_flag, sh, tf_name
 from harness.diagnosis.model import Evidence, Finding
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._state import state_evidence
 
 META = RuleMeta(
@@ -15,6 +15,11 @@ META = RuleMeta(
     title="Key pending deletion",
     reads=("kms:DescribeKey", "cloudtrail:LookupEvents"),
     catalog=("D42",),
+    meaning="key state PendingDeletion",
+    phase="key-state",
+    node="state",
+    fixes=("aws kms cancel-key-deletion", "aws kms enable-key"),
+    explains=Explains(states=frozenset({"PendingDeletion"})),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag, tf_name, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._state import state_evidence
 
 META = RuleMeta(
@@ -15,6 +15,11 @@ META = RuleMeta(
     title="Key material missing or expired",
     reads=("kms:DescribeKey", "cloudtrail:LookupEvents"),
     catalog=("D44", "D45"),
+    meaning="imported key material missing or expired",
+    phase="key-state",
+    node="state",
+    fixes=("aws kms get-parameters-for-import", "aws kms import-key-material"),
+    explains=Explains(states=frozenset({"PendingImport"})),
 )
 
 

@@ -21,7 +21,7 @@ from harness.diagnosis.fixes import (
     tf_key_policy_statement,
 )
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._policy import UnmetCondition, key_policy_implicit, unmet_conditions
 
 META = RuleMeta(
@@ -32,6 +32,12 @@ META = RuleMeta(
     reads=("kms:GetKeyPolicy",),
     catalog=("A23", "B26", "B28", "B30"),
     layer="key-policy",
+    meaning="an Allow in the key policy applies only under a condition the request does not meet",
+    phase="key-trust",
+    after=("KEY_POLICY_PRINCIPAL_MISMATCH",),
+    node="key-trust",
+    fixes=("aws kms get-key-policy", "aws kms put-key-policy", "aws kms {operation}"),
+    explains=Explains(ambiguous=True),
 )
 
 _ADVICE = {

@@ -25,6 +25,11 @@ META = RuleMeta(
     reads=("kms:GetKeyPolicy",),
     catalog=("A4",),
     layer="key-policy",
+    meaning="a Deny statement in the key policy matches",
+    phase="explicit-deny",
+    after=("VPC_ENDPOINT_POLICY_BLOCKS",),
+    node="key-trust",
+    fixes=("aws kms get-key-policy", "aws kms put-key-policy"),
 )
 
 

@@ -10,7 +10,7 @@ from harness.diagnosis.fixes import (
     statement,
 )
 from harness.diagnosis.model import Evidence, Finding
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._policy import (
     covers_action,
     key_policy_lacks_caller,
@@ -26,6 +26,12 @@ META = RuleMeta(
     reads=("kms:GetKeyPolicy",),
     catalog=("A1", "A22"),
     layer="key-policy",
+    meaning="key policy allows neither the principal nor (via the root statement) its account",
+    phase="key-trust",
+    after=("CROSS_ACCOUNT_KEY_POLICY_MISSING",),
+    node="key-trust",
+    fixes=("aws kms get-key-policy", "aws kms put-key-policy"),
+    explains=Explains(ambiguous=True),
 )
 
 

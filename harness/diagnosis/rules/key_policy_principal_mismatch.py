@@ -16,7 +16,7 @@ from harness.diagnosis.fixes import (
     statement_by_sid,
 )
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._policy import Mismatch, key_policy_implicit, principal_mismatches
 
 META = RuleMeta(
@@ -27,6 +27,12 @@ META = RuleMeta(
     reads=("kms:GetKeyPolicy", "iam:GetRole", "iam:GetUser"),
     catalog=("A15", "A16", "A17"),
     layer="key-policy",
+    meaning="a principal in the key policy was meant for the caller but does not match it (session ARN, wrong account, orphaned unique id, wrong type or path)",
+    phase="key-trust",
+    after=("GRANT_OPERATION_MISSING",),
+    node="key-trust",
+    fixes=("aws kms get-key-policy", "aws kms put-key-policy"),
+    explains=Explains(ambiguous=True),
 )
 
 

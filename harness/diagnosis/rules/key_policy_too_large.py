@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._policy import key_policy_implicit
 
 META = RuleMeta(
@@ -15,6 +15,13 @@ META = RuleMeta(
     title="Key policy at the size limit",
     reads=("kms:GetKeyPolicy", "cloudtrail:LookupEvents"),
     catalog=("A21",),
+    meaning="key policy at or over the size limit",
+    phase="key-trust",
+    after=("AWS_MANAGED_KEY_MISUSE",),
+    node=None,
+    fixes=("aws kms get-key-policy", "aws kms put-key-policy"),
+    explains=Explains(errors=frozenset({"LimitExceededException"})),
+    layer="key-policy",
 )
 
 LIMIT_BYTES = 32_768

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag
 from harness.diagnosis.model import Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._state import state_evidence
 
 META = RuleMeta(
@@ -15,6 +15,12 @@ META = RuleMeta(
     title="Key Creating or Updating",
     reads=("kms:DescribeKey",),
     catalog=("D46",),
+    meaning="key Creating or Updating",
+    phase="key-state",
+    after=("KEY_UNAVAILABLE",),
+    node="state",
+    fixes=("aws kms describe-key",),
+    explains=Explains(states=frozenset({"Creating", "Updating"})),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._state import state_evidence
 
 META = RuleMeta(
@@ -15,6 +15,13 @@ META = RuleMeta(
     title="Custom key store disconnected",
     reads=("kms:DescribeKey", "kms:DescribeCustomKeyStores"),
     catalog=("D47", "D48", "D49"),
+    meaning="custom key store disconnected (state Unavailable)",
+    phase="key-state",
+    node="state",
+    fixes=("aws kms connect-custom-key-store", "aws kms disconnect-custom-key-store"),
+    explains=Explains(
+        errors=frozenset({"KMSInvalidStateException"}), states=frozenset({"Unavailable"})
+    ),
 )
 
 _DOWN = ("DISCONNECTED", "FAILED", "DISCONNECTING")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 
 META = RuleMeta(
     code="KEY_USAGE_MISMATCH",
@@ -14,6 +14,11 @@ META = RuleMeta(
     title="Key usage or spec does not fit the operation",
     reads=("kms:DescribeKey",),
     catalog=("E55", "E57"),
+    meaning="key usage or spec does not support the operation",
+    phase="key-usage",
+    node="usage",
+    fixes=("aws kms create-key",),
+    explains=Explains(errors=frozenset({"InvalidKeyUsageException"})),
 )
 
 _USAGE = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis import messages
 from harness.diagnosis.context import Context
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 
 META = RuleMeta(
     code="KMS_SERVICE_EVENT",
@@ -14,6 +14,12 @@ META = RuleMeta(
     title="AWS Health KMS event",
     reads=("health:DescribeEvents",),
     catalog=("G65",),
+    meaning="AWS Health reports a KMS issue in the region",
+    phase="admission",
+    after=("CREDENTIALS_INVALID",),
+    node="service",
+    fixes=("aws health describe-event-details",),
+    explains=Explains(errors=frozenset(messages.RETRYABLE | {"ThrottlingException"})),
 )
 
 

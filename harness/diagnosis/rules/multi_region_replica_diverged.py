@@ -13,7 +13,7 @@ from harness.diagnosis.context import Context
 from harness.diagnosis.facts import parse_policy
 from harness.diagnosis.fixes import key_call_fix, key_policy_fix, sh
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 
 META = RuleMeta(
     code="MULTI_REGION_REPLICA_DIVERGED",
@@ -22,6 +22,14 @@ META = RuleMeta(
     title="Multi-Region keys differ between Regions",
     reads=("kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"),
     catalog=("E52",),
+    meaning="the replica's policy, grants or state differ from the primary's",
+    phase="key-trust",
+    node="key-trust",
+    fixes=("aws kms enable-key", "aws kms get-key-policy", "aws kms put-key-policy"),
+    explains=Explains(
+        errors=frozenset({"DisabledException", "KMSInvalidStateException"}), any_state=True
+    ),
+    layer="key-policy",
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import sh
 from harness.diagnosis.model import Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._resolution import resolution
 
 META = RuleMeta(
@@ -15,6 +15,12 @@ META = RuleMeta(
     title="No multi-Region replica in the Region",
     reads=("kms:DescribeKey",),
     catalog=("E51",),
+    meaning="multi-Region key has no replica in the region called",
+    phase="resolution",
+    after=("WRONG_REGION",),
+    node="resolve",
+    fixes=("aws kms replicate-key",),
+    explains=Explains(errors=frozenset({"NotFoundException"})),
 )
 
 

@@ -16,6 +16,11 @@ META = RuleMeta(
     reads=("kms:GetKeyRotationStatus", "kms:ListKeyRotations"),
     catalog=("section-6",),
     final=True,
+    meaning="the request should be allowed and no fault is visible; lists what to check next",
+    phase="investigation",
+    after=("INVESTIGATOR_ACCESS_DENIED",),
+    node=None,
+    fixes=("aws cloudtrail lookup-events",),
 )
 
 

@@ -16,6 +16,11 @@ META = RuleMeta(
     reads=("iam:GetRole", "iam:GetPolicy", "iam:GetPolicyVersion"),
     catalog=("A8",),
     layer="permissions-boundary",
+    meaning="the principal's permissions boundary does not allow or denies",
+    phase="explicit-deny",
+    after=("IAM_EXPLICIT_DENY",),
+    node="boundary",
+    fixes=("aws iam get-role", "aws iam create-policy-version", "aws iam delete-policy-version"),
 )
 
 

@@ -19,6 +19,15 @@ META = RuleMeta(
     ),
     catalog=("A7",),
     layer="rcp",
+    meaning="a resource control policy does not allow or denies",
+    phase="explicit-deny",
+    node="rcp",
+    fixes=(
+        "aws organizations list-parents",
+        "aws organizations list-policies-for-target",
+        "aws organizations describe-policy",
+        "aws organizations update-policy",
+    ),
 )
 
 

@@ -19,6 +19,16 @@ META = RuleMeta(
     ),
     catalog=("A6",),
     layer="scp",
+    meaning="a service control policy does not allow or denies",
+    phase="explicit-deny",
+    after=("RCP_BLOCKS",),
+    node="scp",
+    fixes=(
+        "aws organizations list-parents",
+        "aws organizations list-policies-for-target",
+        "aws organizations describe-policy",
+        "aws organizations update-policy",
+    ),
 )
 
 

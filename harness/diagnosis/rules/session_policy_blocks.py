@@ -28,6 +28,11 @@ META = RuleMeta(
     reads=("cloudtrail:LookupEvents",),
     catalog=("A9",),
     layer="session",
+    meaning="the session policy does not allow or denies",
+    phase="explicit-deny",
+    after=("PERMISSIONS_BOUNDARY_BLOCKS",),
+    node="session",
+    fixes=("aws sts assume-role",),
 )
 
 

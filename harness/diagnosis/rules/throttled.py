@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 
 META = RuleMeta(
     code="THROTTLED",
@@ -14,6 +14,12 @@ META = RuleMeta(
     title="Throttled",
     reads=("cloudtrail:LookupEvents",),
     catalog=("G64",),
+    meaning="request rate over the KMS quota",
+    phase="admission",
+    after=("KMS_SERVICE_EVENT",),
+    node="service",
+    fixes=("aws service-quotas list-service-quotas",),
+    explains=Explains(errors=frozenset({"ThrottlingException"})),
 )
 
 

@@ -16,6 +16,11 @@ META = RuleMeta(
     reads=("ec2:DescribeVpcEndpoints",),
     catalog=("B25",),
     layer="vpc-endpoint",
+    meaning="the VPC endpoint policy does not allow or denies",
+    phase="explicit-deny",
+    after=("SCP_BLOCKS",),
+    node="vpce",
+    fixes=("aws ec2 describe-vpc-endpoints", "aws ec2 modify-vpc-endpoint"),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import sh
 from harness.diagnosis.model import Finding, Fix
-from harness.diagnosis.registry import RuleMeta
+from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._resolution import resolution
 
 META = RuleMeta(
@@ -15,6 +15,13 @@ META = RuleMeta(
     title="Wrong Region",
     reads=("kms:DescribeKey", "cloudtrail:LookupEvents"),
     catalog=("E50",),
+    meaning="the key lives in another region than the call",
+    phase="resolution",
+    node="resolve",
+    fixes=("aws kms describe-key",),
+    explains=Explains(
+        errors=frozenset({"NotFoundException", "InvalidArnException"}), ambiguous=True
+    ),
 )
 
 

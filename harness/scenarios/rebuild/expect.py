@@ -3,8 +3,8 @@
 With an observed error the expectation is that error, its message written with the
 scenario's `${...}` references. Without one, the diagnosis of the bundle decides: a bundle
 is a healthy control only when its diagnosis is healthy; otherwise the error is the one AWS
-returns for the primary finding (the ranking's table of finding -> error code, the key-state
-table of key-state.html for states, AccessDeniedException for policy layers).
+returns for the primary finding (what its rule declares it explains, META.explains: error codes,
+the key-state table of key-state.html for states, AccessDeniedException for policy layers).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from harness.diagnosis import ranking
+from harness.diagnosis.registry import Explains, by_code
 from harness.scenarios.rebuild.names import Renamer
 
 HEALTHY = "NO_FAULT_FOUND"
@@ -49,16 +50,18 @@ def message_pattern(message: str, rename: Renamer, wild: dict[str, str] | None =
 
 def expected_error(finding: str, evaluator_message: str, rename: Renamer) -> dict[str, str]:
     """The error AWS returns when `finding` is the root cause (no error was observed)."""
-    if finding in ranking._LAYER_OF:
+    if ranking.explains_denial(finding):
         message = message_pattern(evaluator_message, rename) if evaluator_message else ".*"
         return {"code": "AccessDeniedException", "message": message}
-    states = ranking._STATE_OF.get(finding)
+    rule = by_code().get(finding)
+    explains = rule.meta.explains if rule is not None else Explains()
+    states = explains.states
     if states:
         from harness.lab.kms.keystate import state_error
 
         error = state_error("${key.data.arn}", sorted(states)[0])
         return {"code": error.code, "message": error.message}
-    codes = ranking._CODES_OF.get(finding)
+    codes = explains.errors
     if codes:
         return {"code": sorted(codes)[0], "message": ".*"}
     return {"code": "AccessDeniedException", "message": ".*"}
