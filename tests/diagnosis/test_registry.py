@@ -90,8 +90,7 @@ def test_every_rule_has_a_catalog_scenario() -> None:
     expected = {s.expected_finding for s in load_catalog()}
     unknown = expected - set(by_code())
     assert not unknown, f"scenarios expect findings no rule produces: {unknown}"
-    # The one the lab cannot stage as a failing call yet is covered by bundle cases (cases.py).
-    missing = set(by_code()) - expected - {"AWS_MANAGED_KEY_MISUSE"}
+    missing = set(by_code()) - expected
     assert not missing, f"rules without a catalog scenario: {sorted(missing)}"
 
 

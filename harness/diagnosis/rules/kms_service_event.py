@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.aws.codes import RETRYABLE_KMS_CODES
 from harness.diagnosis import messages
 from harness.diagnosis.context import Context
 from harness.diagnosis.model import Evidence, Finding, Fix
@@ -19,7 +20,7 @@ META = RuleMeta(
     after=("CREDENTIALS_INVALID",),
     node="service",
     fixes=("aws health describe-event-details",),
-    explains=Explains(errors=frozenset(messages.RETRYABLE | {"ThrottlingException"})),
+    explains=Explains(errors=RETRYABLE_KMS_CODES | {"ThrottlingException"}),
 )
 
 
