@@ -4,8 +4,9 @@ from harness.evidence import collect, InvestigationRequest
 bundle = collect(InvestigationRequest(principal=..., action="kms:Decrypt", key=...), target)
 """
 
+from harness.aws.operations import READ_ONLY_OPERATIONS
 from harness.evidence.collect import CollectionResult, CollectOptions, collect, run_collection
-from harness.evidence.guard import READ_ONLY_OPERATIONS, ReadOnlyViolation
+from harness.evidence.guard import ReadOnlyViolation
 from harness.evidence.registry import collectors, investigator_policy
 from harness.evidence.request import InvestigationRequest
 

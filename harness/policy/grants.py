@@ -17,42 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from harness.aws.operations import ENCRYPTION_CONTEXT_GRANT_OPERATIONS, GRANT_OPERATIONS
 from harness.policy import principals as P
 from harness.policy.errors import PolicyError
 
-GRANT_OPERATIONS = (
-    "Decrypt",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "ReEncryptFrom",
-    "ReEncryptTo",
-    "Sign",
-    "Verify",
-    "GetPublicKey",
-    "CreateGrant",
-    "RetireGrant",
-    "DescribeKey",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "GenerateMac",
-    "VerifyMac",
-    "DeriveSharedSecret",
-)
 _BY_LOWER = {op.lower(): op for op in GRANT_OPERATIONS}
-CONSTRAINED_OPERATIONS = frozenset(
-    op.lower()
-    for op in (
-        "Decrypt",
-        "Encrypt",
-        "GenerateDataKey",
-        "GenerateDataKeyWithoutPlaintext",
-        "ReEncryptFrom",
-        "ReEncryptTo",
-        "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext",
-    )
-)
+CONSTRAINED_OPERATIONS = frozenset(op.lower() for op in ENCRYPTION_CONTEXT_GRANT_OPERATIONS)
 
 
 @dataclass(frozen=True, slots=True)

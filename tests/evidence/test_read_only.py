@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from harness.aws.clients import Target
+from harness.aws.operations import MUTATING_PREFIXES
 from harness.evidence import READ_ONLY_OPERATIONS, InvestigationRequest, ReadOnlyViolation
 from harness.evidence.calls import CallLog, Credentials
-from harness.evidence.guard import MUTATING_PREFIXES
 from harness.evidence.registry import collectors, investigator_policy
 
 from .scenarios import World, allow, doc

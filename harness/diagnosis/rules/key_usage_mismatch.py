@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.aws.operations import SYMMETRIC_ONLY_OPERATIONS, USAGE_OF_ACTION
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag
 from harness.diagnosis.model import Evidence, Finding, Fix
@@ -21,41 +22,21 @@ META = RuleMeta(
     explains=Explains(errors=frozenset({"InvalidKeyUsageException"})),
 )
 
-_USAGE = {
-    "encrypt": "ENCRYPT_DECRYPT",
-    "decrypt": "ENCRYPT_DECRYPT",
-    "reencrypt": "ENCRYPT_DECRYPT",
-    "reencryptfrom": "ENCRYPT_DECRYPT",
-    "reencryptto": "ENCRYPT_DECRYPT",
-    "generatedatakey": "ENCRYPT_DECRYPT",
-    "generatedatakeywithoutplaintext": "ENCRYPT_DECRYPT",
-    "generatedatakeypair": "ENCRYPT_DECRYPT",
-    "generatedatakeypairwithoutplaintext": "ENCRYPT_DECRYPT",
-    "sign": "SIGN_VERIFY",
-    "verify": "SIGN_VERIFY",
-    "generatemac": "GENERATE_VERIFY_MAC",
-    "verifymac": "GENERATE_VERIFY_MAC",
-    "derivesharedsecret": "KEY_AGREEMENT",
-}
 # Data keys come only from symmetric encryption keys (API_GenerateDataKey.html).
-_SYMMETRIC_ONLY = {
-    "generatedatakey",
-    "generatedatakeywithoutplaintext",
-    "generatedatakeypair",
-    "generatedatakeypairwithoutplaintext",
-}
+_SYMMETRIC_ONLY = frozenset(op.lower() for op in SYMMETRIC_ONLY_OPERATIONS)
 
-
+# A key spec to suggest for a usage in the fix.
 _SPEC_FOR = {
     "SIGN_VERIFY": "ECC_NIST_P256",
     "GENERATE_VERIFY_MAC": "HMAC_256",
     "KEY_AGREEMENT": "ECC_NIST_P256",
+    "ENCAPSULATE_DECAPSULATE": "ML_KEM_768",
 }
 
 
 def problem(action: str, usage: str | None, spec: str | None) -> str | None:
     op = action.split(":", 1)[-1].lower()
-    need = _USAGE.get(op)
+    need = USAGE_OF_ACTION.get(op)
     if need and usage and usage != need:
         return f"KeyUsage is {usage}; {action} needs {need}"
     if op in _SYMMETRIC_ONLY and spec and spec != "SYMMETRIC_DEFAULT":
@@ -84,7 +65,7 @@ def check(ctx: Context) -> Finding | None:
         )
     if not evidence:
         return None
-    usage = _USAGE.get(f.action.split(":")[-1].lower(), "ENCRYPT_DECRYPT")
+    usage = USAGE_OF_ACTION.get(f.action.split(":")[-1].lower(), "ENCRYPT_DECRYPT")
     new_spec = _SPEC_FOR.get(usage, "SYMMETRIC_DEFAULT")
     return ctx.finding(
         META,

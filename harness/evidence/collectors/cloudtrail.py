@@ -14,8 +14,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from harness.aws.operations import READ_ONLY_OPERATIONS
 from harness.evidence.calls import Credentials
-from harness.evidence.guard import READ_ONLY_OPERATIONS
 from harness.evidence.investigation import Investigation
 from harness.evidence.registry import collector
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.aws.operations import IAM_PRINCIPAL_READS
 from harness.evidence.calls import Credentials
 from harness.evidence.investigation import Investigation
 from harness.evidence.registry import collector
@@ -23,22 +24,7 @@ def caller_identity(inv: Investigation) -> None:
 @collector(
     "principal_iam",
     step="4",
-    permissions=(
-        "iam:GetRole",
-        "iam:ListRolePolicies",
-        "iam:GetRolePolicy",
-        "iam:ListAttachedRolePolicies",
-        "iam:GetUser",
-        "iam:ListUserPolicies",
-        "iam:GetUserPolicy",
-        "iam:ListAttachedUserPolicies",
-        "iam:ListGroupsForUser",
-        "iam:ListGroupPolicies",
-        "iam:GetGroupPolicy",
-        "iam:ListAttachedGroupPolicies",
-        "iam:GetPolicy",
-        "iam:GetPolicyVersion",
-    ),
+    permissions=IAM_PRINCIPAL_READS,
 )
 def principal_iam(inv: Investigation) -> None:
     """GetRole or GetUser and every policy that applies to the principal."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.aws.operations import ORGANIZATIONS_POLICY_READS
 from harness.evidence.calls import Credentials
 from harness.evidence.investigation import Investigation
 from harness.evidence.registry import collector
@@ -24,12 +25,7 @@ MAX_DEPTH = 7  # root + up to five nested OUs + the account
 @collector(
     "organization_policies",
     step="+",
-    permissions=(
-        "organizations:DescribeOrganization",
-        "organizations:ListParents",
-        "organizations:ListPoliciesForTarget",
-        "organizations:DescribePolicy",
-    ),
+    permissions=ORGANIZATIONS_POLICY_READS,
 )
 def organization_policies(inv: Investigation) -> None:
     """DescribeOrganization, then each level's SCPs and RCPs from the root to the account."""

@@ -6,11 +6,11 @@ import re
 import secrets
 from typing import Any
 
+from harness.aws.operations import GRANT_OPERATIONS  # in the API model's enum order
 from harness.lab.errors import AwsError, not_found, validation
 from harness.lab.kms.call import KmsCall
 from harness.lab.kms.model import Grant, new_grant_token, now
 from harness.lab.kms.service import KmsService
-from harness.policy.grants import GRANT_OPERATIONS  # in the API model's enum order
 
 PRINCIPAL_RE = re.compile(
     r"^(arn:aws:(iam|sts)::\d{12}:(root|role/.+|user/.+|assumed-role/.+)|[a-z0-9.-]+\.amazonaws\.com)$"

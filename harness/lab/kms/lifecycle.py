@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from harness.aws.operations import KEY_SPEC_USAGES
 from harness.lab.errors import AwsError, not_found, validation
 from harness.lab.kms.call import KmsCall
 from harness.lab.kms.crypto import Material
@@ -19,7 +20,7 @@ from harness.lab.kms.model import (
     now,
 )
 from harness.lab.kms.resolve import resolve
-from harness.lab.kms.service import KEY_SPECS, KmsService, default_policy_text, ts
+from harness.lab.kms.service import KmsService, default_policy_text, ts
 
 ORIGINS = ("AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE")
 
@@ -46,13 +47,13 @@ def _tag_context(tags: dict[str, str]) -> dict[str, Any]:
 def op_CreateKey(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     p = call.params
     spec = p.get("KeySpec") or p.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT"
-    if spec not in KEY_SPECS:
+    if spec not in KEY_SPEC_USAGES:
         raise validation(
             f"1 validation error detected: Value '{spec}' at 'keySpec' failed to satisfy constraint: "
-            f"Member must satisfy enum value set: [{', '.join(KEY_SPECS)}]"
+            f"Member must satisfy enum value set: [{', '.join(KEY_SPEC_USAGES)}]"
         )
-    usage = p.get("KeyUsage") or KEY_SPECS[spec][0]
-    if usage not in KEY_SPECS[spec]:
+    usage = p.get("KeyUsage") or KEY_SPEC_USAGES[spec][0]
+    if usage not in KEY_SPEC_USAGES[spec]:
         raise validation(f"KeyUsage {usage} is not compatible with KeySpec {spec}")
     origin = p.get("Origin") or ("AWS_CLOUDHSM" if p.get("CustomKeyStoreId") else "AWS_KMS")
     if origin not in ORIGINS:

@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from harness.aws.operations import CROSS_ACCOUNT_OPERATIONS
+from harness.aws.operations import CROSS_ACCOUNT_OPERATIONS, KEY_SPEC_USAGES, USAGE_OF_OPERATION
 from harness.aws.policies import default_key_policy
 from harness.lab.controls import Controls
 from harness.lab.errors import AwsError, access_denied, not_found, validation
@@ -45,34 +45,6 @@ ECC_SIGNING = {
     "ECC_NIST_P384": ["ECDSA_SHA_384"],
     "ECC_NIST_P521": ["ECDSA_SHA_512"],
     "ECC_SECG_P256K1": ["ECDSA_SHA_256"],
-}
-KEY_SPECS = {
-    "SYMMETRIC_DEFAULT": ("ENCRYPT_DECRYPT",),
-    "RSA_2048": ("ENCRYPT_DECRYPT", "SIGN_VERIFY"),
-    "RSA_3072": ("ENCRYPT_DECRYPT", "SIGN_VERIFY"),
-    "RSA_4096": ("ENCRYPT_DECRYPT", "SIGN_VERIFY"),
-    "ECC_NIST_P256": ("SIGN_VERIFY", "KEY_AGREEMENT"),
-    "ECC_NIST_P384": ("SIGN_VERIFY", "KEY_AGREEMENT"),
-    "ECC_NIST_P521": ("SIGN_VERIFY", "KEY_AGREEMENT"),
-    "ECC_SECG_P256K1": ("SIGN_VERIFY",),
-    "HMAC_224": ("GENERATE_VERIFY_MAC",),
-    "HMAC_256": ("GENERATE_VERIFY_MAC",),
-    "HMAC_384": ("GENERATE_VERIFY_MAC",),
-    "HMAC_512": ("GENERATE_VERIFY_MAC",),
-}
-USAGE_OF_OPERATION = {
-    "Encrypt": "ENCRYPT_DECRYPT",
-    "Decrypt": "ENCRYPT_DECRYPT",
-    "ReEncrypt": "ENCRYPT_DECRYPT",
-    "GenerateDataKey": "ENCRYPT_DECRYPT",
-    "GenerateDataKeyWithoutPlaintext": "ENCRYPT_DECRYPT",
-    "GenerateDataKeyPair": "ENCRYPT_DECRYPT",
-    "GenerateDataKeyPairWithoutPlaintext": "ENCRYPT_DECRYPT",
-    "Sign": "SIGN_VERIFY",
-    "Verify": "SIGN_VERIFY",
-    "GenerateMac": "GENERATE_VERIFY_MAC",
-    "VerifyMac": "GENERATE_VERIFY_MAC",
-    "DeriveSharedSecret": "KEY_AGREEMENT",
 }
 
 
@@ -511,7 +483,7 @@ class KmsService:
         ctx = call.context()
         tokens = self.check_tokens(call)
         spec = call.params.get("KeyPairSpec") or ""
-        if spec not in KEY_SPECS or spec == "SYMMETRIC_DEFAULT" or spec.startswith("HMAC"):
+        if spec not in KEY_SPEC_USAGES or spec == "SYMMETRIC_DEFAULT" or spec.startswith("HMAC"):
             raise validation(
                 f"1 validation error detected: Value '{spec}' at 'keyPairSpec' failed to satisfy "
                 "constraint: Member must satisfy enum value set"
