@@ -1,4 +1,5 @@
-"""The caller's identity side: inline and managed policies, groups, boundary, session policy.
+"""The caller's identity side: inline and managed policies, groups, boundary, session policy,
+the identity inferred from an error AWS returns only after authorization, and trust policies.
 
 The IAM reads are the collectors' (docs/architecture.md, playbook step 4); group policies of
 a user apply as the user's own do (reference_policies_evaluation-logic.html), so they are
@@ -95,3 +96,37 @@ def session_policy(ev: Evidence, caller: Caller) -> dict[str, Any] | None:
                 continue
             return document(params.get("policy"))
     return None
+
+
+def inferred_identity(ev: Evidence, book: Book, action: str) -> dict[str, Any]:
+    """With no IAM reads, an error AWS returns only after authorization (key state, usage,
+    ciphertext: key-state.html, API_Decrypt.html) shows that IAM allowed the call."""
+    from harness.diagnosis import messages
+
+    code = str((ev.request.get("observed_error") or {}).get("code", ""))
+    if not code or messages.is_denied(code) or ev.all("iam", "GetRole") or ev.all("iam", "GetUser"):
+        return {}
+    book.gap(
+        f"identity policies of {book.caller.arn}",
+        f"not in the bundle; {code} comes after authorization, so the caller is rebuilt "
+        f"with a policy allowing {action} on the key",
+    )
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}],
+    }
+    return {"policies": [doc]}
+
+
+def trust_policies(ev: Evidence, book: Book) -> None:
+    for read in ev.all("iam", "GetRole"):
+        role = read.response.get("Role") or {}
+        doc = document(role.get("AssumeRolePolicyDocument"))
+        if doc is None:
+            continue
+        book.principal_values(doc, f"the trust policy of {role.get('RoleName', 'the role')}")
+        book.gap(
+            f"trust policy of role {role.get('RoleName', '')}",
+            "the lab's roles trust their own account; the caller's credentials are issued "
+            "by the lab (every principal it names is rebuilt)",
+        )

@@ -228,3 +228,8 @@ class Book:
         if items:
             out["Statement"] = items if isinstance(doc.get("Statement"), list) else items[0]
         return out
+
+
+def entity_arn(book: Book) -> str:
+    c = book.caller
+    return f"arn:aws:iam::{c.account}:{c.kind}{c.path}{c.name}"
