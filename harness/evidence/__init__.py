@@ -7,7 +7,7 @@ bundle = collect(InvestigationRequest(principal=..., action="kms:Decrypt", key=.
 from harness.aws.operations import READ_ONLY_OPERATIONS
 from harness.evidence.collect import CollectionResult, CollectOptions, collect, run_collection
 from harness.evidence.guard import ReadOnlyViolation
-from harness.evidence.registry import collectors, investigator_policy
+from harness.evidence.registered import collectors, investigator_policy
 from harness.evidence.request import InvestigationRequest
 
 __all__ = [

@@ -18,7 +18,8 @@ from harness.evidence.calls import CallLog, ClientHook, Credentials
 from harness.evidence.collectors.key import KEY_RESOLVER
 from harness.evidence.guard import ReadOnlyViolation
 from harness.evidence.investigation import DeadlineExceeded, Investigation
-from harness.evidence.registry import Collector, collectors
+from harness.evidence.registered import collectors
+from harness.evidence.registry import Collector
 from harness.evidence.request import InvestigationRequest
 from harness.evidence.threads import DaemonPool
 

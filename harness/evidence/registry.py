@@ -1,11 +1,12 @@
 """The collector registry: each collector names its runbook step and declares the permissions
-it needs, and the investigator's least-privilege policy is built from those declarations."""
+it needs (`harness.evidence.registered` lists them all and builds the investigator's
+least-privilege policy from those declarations)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from harness.evidence.investigation import Investigation
@@ -43,26 +44,3 @@ def collector(
         return fn
 
     return register
-
-
-def collectors() -> list[Collector]:
-    """Every collector, importing the modules that register them."""
-    import harness.evidence.collectors  # noqa: F401  (registers on import)
-
-    return list(REGISTRY.values())
-
-
-def investigator_policy() -> dict[str, Any]:
-    """An IAM policy allowing exactly the read calls the collectors declare."""
-    actions = sorted({p for c in collectors() for p in c.permissions})
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "KmslabReadOnlyInvestigation",
-                "Effect": "Allow",
-                "Action": actions,
-                "Resource": "*",
-            }
-        ],
-    }

@@ -17,7 +17,7 @@ from typing import Any
 import botocore.exceptions
 
 from harness.aws.clients import Target
-from harness.evidence.registry import investigator_policy
+from harness.evidence.registered import investigator_policy
 from harness.scenarios.native import NativeProvisioner
 
 ROLE_NAME = "kmslab-run-investigator"

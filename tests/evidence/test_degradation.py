@@ -321,7 +321,8 @@ def test_a_collector_bug_costs_only_that_collectors_evidence(
 ) -> None:
     from dataclasses import replace
 
-    from harness.evidence.registry import REGISTRY, collectors
+    from harness.evidence.registered import collectors
+    from harness.evidence.registry import REGISTRY
 
     collectors()
 

@@ -13,7 +13,7 @@ from harness.aws.clients import Target
 from harness.aws.operations import MUTATING_PREFIXES
 from harness.evidence import READ_ONLY_OPERATIONS, InvestigationRequest, ReadOnlyViolation
 from harness.evidence.calls import CallLog, Credentials
-from harness.evidence.registry import collectors, investigator_policy
+from harness.evidence.registered import collectors, investigator_policy
 
 from .scenarios import World, allow, doc
 from .support import MOTO_ACCOUNT, Collect
