@@ -12,7 +12,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from harness.diagnosis.model import Diagnosis, PathStep
-from harness.diagnosis.registry import RegistryError, Rule, precedence_of, rules
+from harness.diagnosis.registry import Loaded, RegistryError, current
 
 if TYPE_CHECKING:
     from harness.diagnosis.context import Context
@@ -44,17 +44,17 @@ Node = tuple[str, str, tuple[str, ...], tuple[str, ...]]
 
 def nodes() -> tuple[Node, ...]:
     """(id, label, evaluator layers, finding codes): the flowchart, codes in ranking order."""
-    return _nodes(rules())
+    return _nodes(current())
 
 
 @cache
-def _nodes(loaded: tuple[Rule, ...]) -> tuple[Node, ...]:
+def _nodes(loaded: Loaded) -> tuple[Node, ...]:
     ids = {node_id for node_id, _, _ in NODE_STEPS}
-    for rule in loaded:
-        if rule.meta.node is not None and rule.meta.node not in ids:
-            raise RegistryError(f"{rule.meta.code}: unknown flowchart node {rule.meta.node!r}")
-    node_of = {r.meta.code: r.meta.node for r in loaded}
-    order = precedence_of(tuple(r.meta for r in loaded))
+    order = loaded.order
+    node_of = {code: rule.meta.node for code, rule in loaded.by_code.items()}
+    for code, node in node_of.items():
+        if node is not None and node not in ids:
+            raise RegistryError(f"{code}: unknown flowchart node {node!r}")
     return tuple(
         (node_id, label, layers, tuple(c for c in order if node_of[c] == node_id))
         for node_id, label, layers in NODE_STEPS

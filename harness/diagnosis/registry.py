@@ -170,24 +170,36 @@ def load(modules: Iterable[ModuleType]) -> tuple[Rule, ...]:
     return tuple(sorted(loaded, key=lambda r: (r.meta.final, r.meta.code == "NO_FAULT_FOUND")))
 
 
+@dataclass(frozen=True, eq=False)
+class Loaded:
+    """One load of the rules and what is derived from them (hashed by identity: caches keyed
+    on it are dropped with it by reload())."""
+
+    rules: tuple[Rule, ...]
+    order: tuple[str, ...]
+    by_code: dict[str, Rule]
+
+
 @cache
+def current() -> Loaded:
+    # Computed once per load: the ranking asks for the order and the rules for every finding.
+    loaded = load([*_builtin_modules(), *_entry_point_modules()])
+    order = precedence_of(tuple(r.meta for r in loaded))
+    return Loaded(loaded, order, {r.meta.code: r for r in loaded})
+
+
 def rules() -> tuple[Rule, ...]:
-    return load([*_builtin_modules(), *_entry_point_modules()])
+    return current().rules
 
 
 def reload() -> tuple[Rule, ...]:
     """Forget the loaded rules (after installing or removing a code's distribution)."""
-    rules.cache_clear()
+    current.cache_clear()
     return rules()
 
 
 def by_code() -> dict[str, Rule]:
-    return _by_code(rules())
-
-
-@cache
-def _by_code(loaded: tuple[Rule, ...]) -> dict[str, Rule]:
-    return {r.meta.code: r for r in loaded}
+    return current().by_code
 
 
 def codes() -> tuple[str, ...]:
@@ -197,7 +209,7 @@ def codes() -> tuple[str, ...]:
 
 def precedence() -> tuple[str, ...]:
     """The total ranking order: the declared partial order, ties broken by phase, then code."""
-    return precedence_of(tuple(r.meta for r in rules()))
+    return current().order
 
 
 @cache

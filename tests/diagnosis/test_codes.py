@@ -463,11 +463,10 @@ CASE_BUILDS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("code", "kind", "build"), CASE_BUILDS, ids=[f"{c}-{k}" for c, k, _ in CASE_BUILDS]
-)
-def test_fixes_run_only_their_declared_commands(code: str, kind: str, build) -> None:  # type: ignore[no-untyped-def]
-    bundle = build()
+RECORDED = sorted((Path(__file__).parent / "catalog").glob("*.json"))
+
+
+def _assert_fix_commands_declared(bundle: dict[str, Any]) -> None:
     request = bundle["request"]
     actions = request.get("actions") or [request.get("action") or "kms:Decrypt"]
     own = {"aws kms " + _cli_name(a.split(":", 1)[1]) for a in actions}
@@ -477,6 +476,20 @@ def test_fixes_run_only_their_declared_commands(code: str, kind: str, build) -> 
             declared |= own
         for service, command in _AWS.findall(finding.fix.cli):
             assert f"aws {service} {command}" in declared, (finding.code, finding.fix.cli)
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "build"), CASE_BUILDS, ids=[f"{c}-{k}" for c, k, _ in CASE_BUILDS]
+)
+def test_fixes_run_only_their_declared_commands(code: str, kind: str, build) -> None:  # type: ignore[no-untyped-def]
+    _assert_fix_commands_declared(build())
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
+def test_fixes_of_the_lab_recorded_bundles_run_only_declared_commands(path: Path) -> None:
+    import json
+
+    _assert_fix_commands_declared(json.loads(path.read_text())["bundle"])
 
 
 # -- a code owns its cases, its scenario and its feature row --------------------------------------
