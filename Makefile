@@ -12,7 +12,7 @@ TEST_WORKERS ?= 2
 PYTHON_DIRS := harness tests features bench
 
 .PHONY: help install demo test lint format typecheck pytest bench localstack localstack-down \
-        compliance clean check-python oracle examples
+        compliance clean check-python oracle examples bench-compare
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -75,6 +75,10 @@ bench: install ## benchmarks with baselines measured in the same run (starts Loc
 	@status=0; KMSLAB_LOCALSTACK_URL=http://127.0.0.1:$${KMSLAB_LOCALSTACK_PORT:-4599} \
 	  $(BIN)/python -m bench $(BENCH) || status=$$?; \
 	  scripts/localstack.sh down; exit $$status
+
+bench-compare: install ## BASE=<rev>: the benchmarks of BASE and of this tree, interleaved in one run (BENCH= picks sections)
+	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<rev> [BENCH='diagnosis evaluator']"; exit 2; }
+	$(BIN)/python -m bench.compare $(BASE) $(BENCH)
 
 clean: ## remove runtime state (not the virtualenvs)
 	rm -rf .kmslab .pytest_cache .mypy_cache .ruff_cache

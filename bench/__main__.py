@@ -20,6 +20,22 @@ def fmt(value: float | None) -> str:
     return f"{value:.3g}"
 
 
+def render(report: Report, seconds: float) -> str:
+    """The section's table as `make bench` prints it (bench/compare.py reads it back)."""
+    lines = [
+        f"\n== {report.section} ({seconds:.1f} s)",
+        f"{'figure':<52} {'value':>12} {'unit':<8} {'baseline':<40} {'ratio':>8}  target",
+    ]
+    for row in report.rows:
+        ratio = row.ratio()
+        base = f"{row.baseline_name} = {fmt(row.baseline_value)}" if row.baseline_name else "-"
+        lines.append(
+            f"{row.name:<52} {fmt(row.value):>12} {row.unit:<8} {base:<40} "
+            f"{(f'{ratio:.2f}x' if ratio else '-'):>8}  {row.target}"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
     names = sorted(
         m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_")
@@ -37,15 +53,7 @@ def main(argv: list[str]) -> int:
         except Exception:
             failed += 1
             traceback.print_exc()
-        print(f"\n== {report.section} ({time.perf_counter() - start:.1f} s)")
-        print(f"{'figure':<52} {'value':>12} {'unit':<8} {'baseline':<40} {'ratio':>8}  target")
-        for row in report.rows:
-            ratio = row.ratio()
-            base = f"{row.baseline_name} = {fmt(row.baseline_value)}" if row.baseline_name else "-"
-            print(
-                f"{row.name:<52} {fmt(row.value):>12} {row.unit:<8} {base:<40} "
-                f"{(f'{ratio:.2f}x' if ratio else '-'):>8}  {row.target}"
-            )
+        print(render(report, time.perf_counter() - start))
         sys.stdout.flush()
     return 1 if failed else 0
 
