@@ -284,7 +284,3 @@ def _contract_order() -> list[str]:
         return (rank, precedence().index(code))
 
     return sorted(precedence(), key=step_key)
-
-
-if __name__ == "__main__":  # pragma: no cover - `python -m harness.diagnosis.registry`
-    print(finding_table(), end="")

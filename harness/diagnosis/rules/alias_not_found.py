@@ -17,6 +17,7 @@ META = RuleMeta(
     catalog=("A14",),
     meaning="the alias does not exist where it was resolved (e.g. an alias name used cross-account)",
     phase="resolution",
+    # The Region and the replica are resolved before the alias name within them.
     after=("MULTI_REGION_REPLICA_MISSING",),
     node="resolve",
     fixes=("aws kms describe-key", "aws kms create-alias"),

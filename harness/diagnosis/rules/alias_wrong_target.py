@@ -18,6 +18,8 @@ META = RuleMeta(
     catalog=("E53", "B33"),
     meaning="the alias used points to a different key than the one intended or that encrypted the data",
     phase="resolution",
+    # An alias resolves before anything is authorized: a wrong target explains a denial on the
+    # key it reached (catalog #14), and an alias must exist before it points anywhere.
     after=("ALIAS_NOT_FOUND",),
     node="crypto",
     fixes=(

@@ -19,6 +19,8 @@ META = RuleMeta(
     layer="key-policy",
     meaning="an AWS managed key used directly or cross-account",
     phase="key-trust",
+    # Causes behind a missing key-policy statement come first: a replica whose policy drifted,
+    # a policy nobody can change (AWS managed), one too large to take the statement, a grant.
     after=("MULTI_REGION_REPLICA_DIVERGED",),
     node="key-trust",
     fixes=("aws kms create-key",),

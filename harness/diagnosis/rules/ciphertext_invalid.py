@@ -17,6 +17,7 @@ META = RuleMeta(
     catalog=("E54", "E56"),
     meaning="ciphertext damaged, mis-encoded or not a KMS ciphertext",
     phase="ciphertext",
+    # A damaged ciphertext is what is left when the key and the context fit.
     after=("ENCRYPTION_CONTEXT_MISMATCH",),
     node="crypto",
     fixes=("aws kms decrypt",),

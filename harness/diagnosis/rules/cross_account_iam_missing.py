@@ -24,6 +24,7 @@ META = RuleMeta(
     layer="identity",
     meaning="cross-account: the caller's own IAM policies do not allow the key",
     phase="identity",
+    # An allow on the wrong resource is the more specific identity cause.
     after=("IAM_RESOURCE_MISMATCH",),
     node="iam",
     fixes=("aws iam put-role-policy", "aws iam put-user-policy"),

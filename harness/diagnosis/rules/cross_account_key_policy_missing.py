@@ -23,6 +23,8 @@ META = RuleMeta(
     layer="key-policy",
     meaning="cross-account: the key policy does not allow the caller's account or principal",
     phase="key-trust",
+    # A statement for the caller that does not apply (principal, condition) explains more
+    # than a missing one for the caller's account.
     after=("KEY_POLICY_CONDITION_UNMET",),
     node="key-trust",
     fixes=("aws kms get-key-policy", "aws kms put-key-policy"),

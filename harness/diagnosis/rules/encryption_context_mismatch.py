@@ -24,6 +24,7 @@ META = RuleMeta(
     catalog=("B27",),
     meaning="decrypt with an encryption context different from the one used to encrypt",
     phase="ciphertext",
+    # A different key explains an InvalidCiphertextException before the context does.
     after=("INCORRECT_KEY",),
     node="crypto",
     fixes=("aws kms decrypt",),

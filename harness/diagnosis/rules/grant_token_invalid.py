@@ -17,6 +17,7 @@ META = RuleMeta(
     catalog=("C35",),
     meaning="the grant token passed is not valid",
     phase="resolution",
+    # A key must be found before a grant token for it is checked.
     after=("KEY_NOT_FOUND",),
     node="resolve",
     fixes=("aws kms list-grants", "aws kms {operation}"),

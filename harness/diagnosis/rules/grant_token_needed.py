@@ -28,6 +28,8 @@ META = RuleMeta(
     layer="grant",
     meaning="access rests on a grant too new to have propagated; pass its grant token",
     phase="key-trust",
+    # A grant meant for this call explains the missing statement; one too new to have
+    # propagated explains the grant's failure before its constraints or operations.
     after=("KEY_POLICY_TOO_LARGE",),
     node="key-trust",
     fixes=("aws kms {operation}",),

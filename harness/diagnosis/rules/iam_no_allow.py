@@ -25,6 +25,7 @@ META = RuleMeta(
     layer="identity",
     meaning="the key policy delegates to IAM but no identity policy allows the action on this key",
     phase="identity",
+    # The generic identity cause: the more specific ones rank before it.
     after=("IAM_RESOURCE_MISMATCH", "CROSS_ACCOUNT_IAM_MISSING"),
     node="iam",
     fixes=("aws iam put-role-policy", "aws iam put-user-policy"),

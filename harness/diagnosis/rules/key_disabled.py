@@ -17,6 +17,7 @@ META = RuleMeta(
     catalog=("D41",),
     meaning="key state Disabled",
     phase="key-state",
+    # A key pending deletion is disabled too; the deletion is the cause to undo first.
     after=("KEY_PENDING_DELETION",),
     node="state",
     fixes=("aws kms enable-key",),

@@ -18,6 +18,7 @@ META = RuleMeta(
     catalog=("D43", "G66"),
     meaning="no such key in that account and region (includes deleted keys)",
     phase="resolution",
+    # The more specific causes of a NotFound (other Region, missing replica, alias) first.
     after=("WRONG_REGION", "MULTI_REGION_REPLICA_MISSING", "ALIAS_NOT_FOUND", "ALIAS_WRONG_TARGET"),
     node="resolve",
     fixes=("aws kms describe-key", "aws kms list-aliases", "aws kms list-keys"),

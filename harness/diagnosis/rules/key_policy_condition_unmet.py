@@ -34,6 +34,8 @@ META = RuleMeta(
     layer="key-policy",
     meaning="an Allow in the key policy applies only under a condition the request does not meet",
     phase="key-trust",
+    # A statement that names the caller but whose condition fails, after a principal meant
+    # for the caller that does not match it.
     after=("KEY_POLICY_PRINCIPAL_MISMATCH",),
     node="key-trust",
     fixes=("aws kms get-key-policy", "aws kms put-key-policy", "aws kms {operation}"),

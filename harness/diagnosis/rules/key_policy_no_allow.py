@@ -28,6 +28,7 @@ META = RuleMeta(
     layer="key-policy",
     meaning="key policy allows neither the principal nor (via the root statement) its account",
     phase="key-trust",
+    # The generic cause: every more specific key-trust cause ranks before it.
     after=("CROSS_ACCOUNT_KEY_POLICY_MISSING",),
     node="key-trust",
     fixes=("aws kms get-key-policy", "aws kms put-key-policy"),

@@ -29,6 +29,7 @@ META = RuleMeta(
     layer="key-policy",
     meaning="a principal in the key policy was meant for the caller but does not match it (session ARN, wrong account, orphaned unique id, wrong type or path)",
     phase="key-trust",
+    # The grants' causes first; then a principal meant for the caller, before conditions.
     after=("GRANT_OPERATION_MISSING",),
     node="key-trust",
     fixes=("aws kms get-key-policy", "aws kms put-key-policy"),

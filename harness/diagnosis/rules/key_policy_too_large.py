@@ -17,6 +17,7 @@ META = RuleMeta(
     catalog=("A21",),
     meaning="key policy at or over the size limit",
     phase="key-trust",
+    # An AWS managed key's policy cannot be changed at all, whatever its size.
     after=("AWS_MANAGED_KEY_MISUSE",),
     node=None,
     fixes=("aws kms get-key-policy", "aws kms put-key-policy"),

@@ -17,6 +17,7 @@ META = RuleMeta(
     catalog=("D46",),
     meaning="key Creating or Updating",
     phase="key-state",
+    # A transient state (Creating, Updating) ranks after the states that need a fix.
     after=("KEY_UNAVAILABLE",),
     node="state",
     fixes=("aws kms describe-key",),

@@ -17,6 +17,7 @@ META = RuleMeta(
     catalog=("G65",),
     meaning="AWS Health reports a KMS issue in the region",
     phase="admission",
+    # AWS authenticates the request before anything else (no policy is read on refusal).
     after=("CREDENTIALS_INVALID",),
     node="service",
     fixes=("aws health describe-event-details",),

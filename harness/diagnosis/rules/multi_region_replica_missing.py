@@ -17,6 +17,7 @@ META = RuleMeta(
     catalog=("E51",),
     meaning="multi-Region key has no replica in the region called",
     phase="resolution",
+    # A key that lives in another Region explains the NotFound before a replica missing there.
     after=("WRONG_REGION",),
     node="resolve",
     fixes=("aws kms replicate-key",),

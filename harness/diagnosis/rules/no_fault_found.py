@@ -18,6 +18,7 @@ META = RuleMeta(
     final=True,
     meaning="the request should be allowed and no fault is visible; lists what to check next",
     phase="investigation",
+    # "No fault found" is the last word; unreadable evidence ranks before it.
     after=("INVESTIGATOR_ACCESS_DENIED",),
     node=None,
     fixes=("aws cloudtrail lookup-events",),

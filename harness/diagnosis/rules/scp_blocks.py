@@ -21,6 +21,8 @@ META = RuleMeta(
     layer="scp",
     meaning="a service control policy does not allow or denies",
     phase="explicit-deny",
+    # Explicit denies and guards in IAM's evaluation order (reference_policies_evaluation-logic.html):
+    # RCP, SCP, VPC endpoint policy, key policy, identity policies, boundary, session policy.
     after=("RCP_BLOCKS",),
     node="scp",
     fixes=(

@@ -16,6 +16,7 @@ META = RuleMeta(
     catalog=("G64",),
     meaning="request rate over the KMS quota",
     phase="admission",
+    # An open Health event explains the throttling as well; it is the more specific cause.
     after=("KMS_SERVICE_EVENT",),
     node="service",
     fixes=("aws service-quotas list-service-quotas",),
