@@ -27,7 +27,7 @@ import botocore.exceptions
 import botocore.session
 from botocore import xform_name
 
-from harness.aws.clients import Target, is_connection_error
+from harness.aws.clients import ClientCache, Target, is_connection_error
 from harness.aws.codes import THROTTLING_CODES
 from harness.errors import KmslabError
 from harness.evidence.guard import install_guard
@@ -107,6 +107,44 @@ class BreakerOpen(botocore.exceptions.ClientError):
     """The throttled response that ends a call's retries once its breaker is open."""
 
 
+# The log, breaker key and client of the call a thread is making: botocore emits a call's
+# events in the thread that makes it, so hooks on a shared client find their log here.
+_ACTIVE = threading.local()
+GUARDED = ClientCache()  # read-only guarded clients, shared by every collection
+
+
+def _active() -> tuple[CallLog, ClientKey, Any] | None:
+    active: tuple[CallLog, ClientKey, Any] | None = getattr(_ACTIVE, "call", None)
+    return active
+
+
+def _guarded(client: Any, service: str) -> Any:
+    """`client` refusing every write (the read-only guard) and counted by the active log."""
+    install_guard(client, service)
+
+    def count_call(model: Any, **_: Any) -> None:
+        active = _active()
+        if active is not None:
+            active[0]._count_call(service, model.name)
+
+    def count_send(**_: Any) -> None:
+        active = _active()
+        if active is not None:
+            active[0]._count_send()
+
+    def observe(response: Any = None, operation: Any = None, **_: Any) -> None:
+        active = _active()
+        if response is None or active is None:
+            return  # no HTTP answer (connection error): says nothing about throttling
+        parsed = response[1] if isinstance(response, tuple) else {}
+        active[0]._observe(active[1], active[2], parsed, operation.name)
+
+    client.meta.events.register("before-call.*.*", count_call)
+    client.meta.events.register("before-send.*.*", count_send)
+    client.meta.events.register_first("needs-retry.*.*", observe)
+    return client
+
+
 class CallLog:
     def __init__(
         self, client_hook: ClientHook | None = None, max_attempts: int = MAX_ATTEMPTS
@@ -134,39 +172,38 @@ class CallLog:
         return existing
 
     def _new_client(self, creds: Credentials, service: str, region: str) -> Any:
-        client = make_client(creds.target, service, region, self._max_attempts)
-        install_guard(client, service)
-        client.meta.events.register("before-call.*.*", self._count_call(service))
-        client.meta.events.register("before-send.*.*", self._count_send)
-        client.meta.events.register_first(
-            "needs-retry.*.*", self._stop_throttled_retries((creds.label, region, service))
-        )
-        if self._client_hook is not None:
-            self._client_hook(client, service)
+        if self._client_hook is None:
+            # Shared with later collections by the same credentials (`kmslab run` collects
+            # twice a scenario, and the operators every scenario): the guard and the
+            # counting hooks act for the log whose call the thread is making (`_ACTIVE`).
+            cache_key = creds.target.client_key(service, region, "guarded", self._max_attempts)
+            return GUARDED.get(
+                cache_key,
+                lambda: _guarded(
+                    make_client(creds.target, service, region, self._max_attempts), service
+                ),
+            )
+        client = _guarded(make_client(creds.target, service, region, self._max_attempts), service)
+        self._client_hook(client, service)
         return client
 
-    def _count_call(self, service: str) -> Callable[..., None]:
-        def count(model: Any, **_: Any) -> None:
-            with self._lock:
-                self.stats.operations.append(f"{service}:{model.name}")
+    def _count_call(self, service: str, operation: str) -> None:
+        with self._lock:
+            self.stats.operations.append(f"{service}:{operation}")
 
-        return count
-
-    def _count_send(self, **_: Any) -> None:
+    def _count_send(self) -> None:
         with self._lock:
             self.stats.http_requests += 1
 
-    def _stop_throttled_retries(self, key: ClientKey) -> Callable[..., None]:
-        def observe(response: Any = None, operation: Any = None, **_: Any) -> None:
-            if response is None:
-                return  # no HTTP answer (connection error): says nothing about throttling
-            parsed = response[1] if isinstance(response, tuple) else {}
-            code = (parsed.get("Error") or {}).get("Code")
-            if self._breakers.observe(key, code in THROTTLING_CODES):
-                # Raised before botocore's retry handler sleeps: the call ends with AWS's answer.
-                raise BreakerOpen(parsed, operation.name)
-
-        return observe
+    def _observe(self, key: ClientKey, client: Any, parsed: dict[str, Any], operation: str) -> None:
+        code = (parsed.get("Error") or {}).get("Code")
+        if code in THROTTLING_CODES:
+            # botocore's adaptive retries now limit this client's sending rate: that state
+            # belongs to this collection, not to the next one that would share the client.
+            GUARDED.drop(client)
+        if self._breakers.observe(key, code in THROTTLING_CODES):
+            # Raised before botocore's retry handler sleeps: the call ends with AWS's answer.
+            raise BreakerOpen(parsed, operation)
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -293,14 +330,19 @@ class CallLog:
     ) -> dict[str, Any]:
         client = self.client(creds, service, region)
         method = xform_name(operation)
-        if paginate and client.can_paginate(method):
-            pages = client.get_paginator(method).paginate(
-                **params, PaginationConfig={"MaxItems": max_items}
-            )
-            full: dict[str, Any] = pages.build_full_result()
-            return full
-        single: dict[str, Any] = getattr(client, method)(**params)
-        return single
+        previous = getattr(_ACTIVE, "call", None)
+        _ACTIVE.call = (self, (creds.label, region, service), client)
+        try:
+            if paginate and client.can_paginate(method):
+                pages = client.get_paginator(method).paginate(
+                    **params, PaginationConfig={"MaxItems": max_items}
+                )
+                full: dict[str, Any] = pages.build_full_result()
+                return full
+            single: dict[str, Any] = getattr(client, method)(**params)
+            return single
+        finally:
+            _ACTIVE.call = previous
 
     def add(self, record: dict[str, Any], seq: int | None = None) -> None:
         """Record a call (also used for evidence known to be unreadable without calling)."""

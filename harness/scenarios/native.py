@@ -113,7 +113,8 @@ class NativeProvisioner:
     def client(self, service: str, account_id: str, region: str) -> Any:
         cache_key = (service, account_id, region)
         if cache_key not in self._clients:
-            self._clients[cache_key] = self.targets(account_id, region).client(
+            # Shared across provisionings: the operators' credentials stay the same.
+            self._clients[cache_key] = self.targets(account_id, region).shared_client(
                 service, max_attempts=3
             )
         return self._clients[cache_key]
