@@ -47,9 +47,7 @@ def test_each_collection_counts_its_own_calls(lab: LabWorld, lab_run: Collect) -
         sent = [c for c in result.bundle["calls"] if "response" in c or "error" in c]
         assert result.bundle["collection"]["api_calls"] == len(result.operations)
         assert len(result.operations) == len(sent)
-    assert results[0].operations and sorted(results[0].operations) == sorted(
-        results[1].operations
-    )
+    assert results[0].operations and sorted(results[0].operations) == sorted(results[1].operations)
 
 
 def test_collections_at_once_keep_their_counts_apart(lab: LabWorld, lab_run: Collect) -> None:
