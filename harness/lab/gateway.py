@@ -28,7 +28,7 @@ from harness.lab.identity import IdentityStore, Principal, is_account_id
 from harness.lab.kms.call import KmsCall
 from harness.lab.kms.keystate import CRYPTO_OPERATIONS
 from harness.lab.kms.model import KmsStore
-from harness.lab.kms.service import KmsService
+from harness.lab.kms.service import KmsService, unknown_operation
 from harness.lab.logs import filter_log_events
 from harness.lab.orgs import Organization
 from harness.lab.room_page import RoomBoard
@@ -255,6 +255,10 @@ class Lab:
 
     def dispatch(self, req: protocol.AwsRequest, principal: Principal) -> Response:
         service = req.service
+        if service == "kms" and req.operation not in self.kms.routes:
+            # Before model validation: an operation the lab has no route for is unknown to it,
+            # whatever its parameters (harness/lab/kms/routes.py).
+            raise unknown_operation(req.operation)
         if self.validate_input:
             validate.request(req)
         self.accounts_seen.add(principal.account)

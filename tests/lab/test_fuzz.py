@@ -38,7 +38,7 @@ def served_operations(lab: Lab) -> list[tuple[str, str]]:
     import moto.sts.responses
 
     assert lab.server.lab is not None
-    ops = [("kms", name) for name in sorted(lab.server.lab.kms.handlers)]
+    ops = [("kms", name) for name in sorted(lab.server.lab.kms.routes)]
     for service in ("organizations", "cloudtrail", "health"):
         ops += [(service, name) for name in model(service).operation_names]
     forwarded = {

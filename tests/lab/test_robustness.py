@@ -96,7 +96,7 @@ def call(endpoint: str, service: str, operation: str, body: Any) -> tuple[int, d
 def test_kms_operations_never_crash_on_malformed_input(moto_lab: Lab) -> None:
     key = moto_lab.key()
     assert moto_lab.server.lab is not None
-    operations = sorted(moto_lab.server.lab.kms.handlers)
+    operations = sorted(moto_lab.server.lab.kms.routes)
     crashes = []
     for op in operations:
         for field in FIELDS:

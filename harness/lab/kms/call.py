@@ -25,6 +25,8 @@ class KmsCall:
     resources: list[str] = field(default_factory=list)
     key_account: str | None = None
     additional: dict[str, Any] = field(default_factory=dict)
+    # the IAM actions the one authorization step allowed (KmsService.authorize)
+    authorized: list[str] = field(default_factory=list)
 
     def blob(self, name: str, required: bool = True) -> bytes:
         value = self.params.get(name)

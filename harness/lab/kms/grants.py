@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.aws.operations import GRANT_OPERATIONS  # in the API model's enum order
 from harness.lab.errors import AwsError, not_found, validation
 from harness.lab.kms.call import KmsCall
-from harness.lab.kms.model import Grant, new_grant_token, now
-from harness.lab.kms.service import KmsService
+from harness.lab.kms.model import Grant, Key, new_grant_token, now
+from harness.lab.kms.resolve import resolve
+from harness.lab.kms.specs import page
+
+if TYPE_CHECKING:
+    from harness.lab.kms.service import KmsService
 
 PRINCIPAL_RE = re.compile(
     r"^(arn:aws:(iam|sts)::\d{12}:(root|role/.+|user/.+|assumed-role/.+)|[a-z0-9.-]+\.amazonaws\.com)$"
@@ -26,7 +30,7 @@ def _check_principal(value: Any, field: str) -> str:
     return value
 
 
-def op_CreateGrant(svc: KmsService, call: KmsCall) -> dict[str, Any]:
+def prepare_create_grant(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     p = call.params
     grantee = _check_principal(p.get("GranteePrincipal"), "GranteePrincipal")
     retiring = p.get("RetiringPrincipal")
@@ -65,7 +69,17 @@ def op_CreateGrant(svc: KmsService, call: KmsCall) -> dict[str, Any]:
             ctx[f"kms:EncryptionContext:{k}"] = v
         if pairs:
             ctx["kms:EncryptionContextKeys"] = sorted(pairs)
-    key = svc.key_for(call, p.get("KeyId"), "kms:CreateGrant", ctx).key
+    return ctx
+
+
+def create_grant(svc: KmsService, call: KmsCall, found: Key | None) -> dict[str, Any]:
+    if found is None:
+        raise AssertionError("no key")
+    key, p = found, call.params
+    grantee = str(p["GranteePrincipal"])
+    retiring = p.get("RetiringPrincipal")
+    operations = list(p.get("Operations") or [])
+    constraints = p.get("Constraints") or None
     if key.manager == "AWS" and not call.via_service:
         raise AwsError("AccessDeniedException", "")
     svc.dry_run(call)
@@ -102,25 +116,22 @@ def op_CreateGrant(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     return {"GrantToken": grant.token, "GrantId": grant.grant_id}
 
 
-def op_ListGrants(svc: KmsService, call: KmsCall) -> dict[str, Any]:
-    svc.check_tokens(call)
-    key = svc.key_for(call, call.params.get("KeyId"), "kms:ListGrants", state_check=False).key
+def list_grants(svc: KmsService, call: KmsCall, found: Key | None) -> dict[str, Any]:
+    if found is None:
+        raise AssertionError("no key")
     grant_id = call.params.get("GrantId")
     grantee = call.params.get("GranteePrincipal")
     with svc.store.lock:
         grants = [
             g.describe()
-            for g in key.grants
+            for g in found.grants
             if (not grant_id or g.grant_id == grant_id) and (not grantee or g.grantee == grantee)
         ]
-    from harness.lab.kms.lifecycle import _page
-
-    return _page(grants, call, "Grants")
+    return page(grants, call.params, "Grants")
 
 
-def op_ListRetirableGrants(svc: KmsService, call: KmsCall) -> dict[str, Any]:
+def list_retirable_grants(svc: KmsService, call: KmsCall, _: Key | None) -> dict[str, Any]:
     retiring = call.params.get("RetiringPrincipal")
-    svc.authorize(call, None, "kms:ListRetirableGrants", {}, by_ciphertext=False)
     with svc.store.lock:
         grants = [
             g.describe()
@@ -128,9 +139,7 @@ def op_ListRetirableGrants(svc: KmsService, call: KmsCall) -> dict[str, Any]:
             for g in k.grants
             if g.retiring == retiring
         ]
-    from harness.lab.kms.lifecycle import _page
-
-    return _page(grants, call, "Grants")
+    return page(grants, call.params, "Grants")
 
 
 def _remove(svc: KmsService, grant: Grant) -> None:
@@ -150,49 +159,52 @@ def _may_retire(call: KmsCall, grant: Grant) -> bool:
     return grant.grantee in names and "RetireGrant" in grant.operations
 
 
-def op_RetireGrant(svc: KmsService, call: KmsCall) -> dict[str, Any]:
+def _grant_to_retire(svc: KmsService, call: KmsCall) -> Grant:
+    """The grant a RetireGrant names: by its token, or by key and grant id. An operator's
+    key is authorized on the way (AWS managed keys hold operators to their policy)."""
+    route = svc.routes["RetireGrant"]
     token = call.params.get("GrantToken")
-    grant: Grant | None = None
     if token:
         grant = svc.store.grant_tokens.get(token)
         if grant is None:
             raise AwsError("InvalidGrantTokenException", "The grant token is invalid.")
         call.resources.append(grant.key_arn)
+        return grant
+    if not call.params.get("KeyId") or not call.params.get("GrantId"):
+        raise validation("Grant token OR (grant ID, key ID) must be specified")
+    if call.principal.operator:
+        key = svc.key_for(call, route, call.params.get("KeyId"), state_check=False).key
     else:
-        if not call.params.get("KeyId") or not call.params.get("GrantId"):
-            raise validation("Grant token OR (grant ID, key ID) must be specified")
-        key = (
-            svc.key_for(call, call.params.get("KeyId"), "kms:RetireGrant", state_check=False)
-            if call.principal.operator
-            else None
-        )
-        if key is None:
-            from harness.lab.kms.resolve import resolve
+        with svc.store.lock:
+            key = resolve(svc.store, call.principal.account, call.region, call.params["KeyId"]).key
+        call.resources.append(key.arn)
+    found = next((g for g in key.grants if g.grant_id == call.params.get("GrantId")), None)
+    if found is None:
+        raise not_found(f"Grant ID {call.params.get('GrantId')} not found")
+    return found
 
-            with svc.store.lock:
-                resolved = resolve(
-                    svc.store, call.principal.account, call.region, call.params["KeyId"]
-                )
-            call.resources.append(resolved.key.arn)
-            grants = resolved.key.grants
-        else:
-            grants = key.key.grants
-        grant = next((g for g in grants if g.grant_id == call.params.get("GrantId")), None)
-        if grant is None:
-            raise not_found(f"Grant ID {call.params.get('GrantId')} not found")
+
+def retire_grant(svc: KmsService, call: KmsCall, _: Key | None) -> dict[str, Any]:
+    route = svc.routes["RetireGrant"]
+    grant = _grant_to_retire(svc, call)
     if not call.principal.operator and not _may_retire(call, grant):
         with svc.store.lock:
-            key_obj = next((k for k in svc.store.keys.values() if k.arn == grant.key_arn), None)
-        if key_obj is not None:
-            svc.authorize(call, key_obj, "kms:RetireGrant", {}, by_ciphertext=False)
+            key = next((k for k in svc.store.keys.values() if k.arn == grant.key_arn), None)
+        if key is not None:
+            svc.authorize(call, route, key, {})
+    if not call.authorized:
+        # grant-manage.html: the retiring principal, or a grantee allowed RetireGrant, retires
+        # the grant on the grant's own authority (an operator, as the account's root user).
+        svc.authorized_by_grant(call, route)
     _remove(svc, grant)
     return {}
 
 
-def op_RevokeGrant(svc: KmsService, call: KmsCall) -> dict[str, Any]:
-    key = svc.key_for(call, call.params.get("KeyId"), "kms:RevokeGrant", state_check=False).key
+def revoke_grant(svc: KmsService, call: KmsCall, found: Key | None) -> dict[str, Any]:
+    if found is None:
+        raise AssertionError("no key")
     grant_id = call.params.get("GrantId")
-    grant = next((g for g in key.grants if g.grant_id == grant_id), None)
+    grant = next((g for g in found.grants if g.grant_id == grant_id), None)
     if grant is None:
         raise not_found(f"Grant ID {grant_id} not found")
     _remove(svc, grant)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -13,8 +13,11 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from harness.lab.errors import AwsError, validation
 from harness.lab.kms.call import KmsCall
 from harness.lab.kms.crypto import Material
-from harness.lab.kms.model import CustomKeyStore, ImportParameters, now
-from harness.lab.kms.service import KmsService, b64, ts
+from harness.lab.kms.model import CustomKeyStore, ImportParameters, Key, now
+from harness.lab.kms.specs import b64, ts
+
+if TYPE_CHECKING:
+    from harness.lab.kms.service import KmsService
 
 WRAPPING = {
     "RSAES_OAEP_SHA_1": hashes.SHA1,
@@ -36,8 +39,9 @@ def _wrapping_key(bits: int) -> Any:
     return _wrapping_keys[bits]
 
 
-def _external(svc: KmsService, call: KmsCall, action: str) -> Any:
-    key = svc.key_for(call, call.params.get("KeyId"), action).key
+def _external(key: Key | None) -> Key:
+    if key is None:
+        raise AssertionError("no key")
     if key.origin != "EXTERNAL":
         raise AwsError(
             "UnsupportedOperationException",
@@ -46,7 +50,7 @@ def _external(svc: KmsService, call: KmsCall, action: str) -> Any:
     return key
 
 
-def op_GetParametersForImport(svc: KmsService, call: KmsCall) -> dict[str, Any]:
+def prepare_params(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     algorithm = call.params.get("WrappingAlgorithm") or ""
     spec = call.params.get("WrappingKeySpec") or "RSA_2048"
     if algorithm not in WRAPPING:
@@ -56,7 +60,13 @@ def op_GetParametersForImport(svc: KmsService, call: KmsCall) -> dict[str, Any]:
         )
     if spec not in ("RSA_2048", "RSA_3072", "RSA_4096"):
         raise validation(f"Invalid WrappingKeySpec {spec}")
-    key = _external(svc, call, "kms:GetParametersForImport")
+    return {}
+
+
+def parameters_for_import(svc: KmsService, call: KmsCall, found: Key | None) -> dict[str, Any]:
+    key = _external(found)
+    algorithm = str(call.params["WrappingAlgorithm"])
+    spec = call.params.get("WrappingKeySpec") or "RSA_2048"
     private = _wrapping_key(int(spec.split("_")[1]))
     token = secrets.token_bytes(32) + key.key_id.encode()
     expires = now() + dt.timedelta(hours=24)
@@ -73,9 +83,7 @@ def op_GetParametersForImport(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     }
 
 
-def op_ImportKeyMaterial(svc: KmsService, call: KmsCall) -> dict[str, Any]:
-    token = call.blob("ImportToken")
-    wrapped = call.blob("EncryptedKeyMaterial")
+def _expiration(call: KmsCall) -> str:
     valid_to = call.params.get("ValidTo")
     model = call.params.get("ExpirationModel") or (
         "KEY_MATERIAL_EXPIRES" if valid_to is not None else "KEY_MATERIAL_DOES_NOT_EXPIRE"
@@ -88,7 +96,22 @@ def op_ImportKeyMaterial(svc: KmsService, call: KmsCall) -> dict[str, Any]:
         raise validation(
             "ValidTo must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE"
         )
-    key = _external(svc, call, "kms:ImportKeyMaterial")
+    return str(model)
+
+
+def prepare_import(svc: KmsService, call: KmsCall) -> dict[str, Any]:
+    call.blob("ImportToken")
+    call.blob("EncryptedKeyMaterial")
+    _expiration(call)
+    return {}
+
+
+def import_material(svc: KmsService, call: KmsCall, found: Key | None) -> dict[str, Any]:
+    key = _external(found)
+    token = call.blob("ImportToken")
+    wrapped = call.blob("EncryptedKeyMaterial")
+    valid_to = call.params.get("ValidTo")
+    model = _expiration(call)
     params = key.import_params
     if params is None or params.token != token:
         raise AwsError("InvalidImportTokenException", "Import token is invalid.")
@@ -128,8 +151,8 @@ def op_ImportKeyMaterial(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     return {}
 
 
-def op_DeleteImportedKeyMaterial(svc: KmsService, call: KmsCall) -> dict[str, Any]:
-    key = _external(svc, call, "kms:DeleteImportedKeyMaterial")
+def delete_material(svc: KmsService, call: KmsCall, found: Key | None) -> dict[str, Any]:
+    key = _external(found)
     with svc.store.lock:
         key.material = None
         key.valid_to = None
@@ -151,15 +174,20 @@ def _store(svc: KmsService, call: KmsCall) -> CustomKeyStore:
     return store
 
 
-def op_CreateCustomKeyStore(svc: KmsService, call: KmsCall) -> dict[str, Any]:
+def prepare_create_store(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     p = call.params
-    name = p.get("CustomKeyStoreName")
-    if not name:
+    if not p.get("CustomKeyStoreName"):
         raise validation("CustomKeyStoreName is required.")
     store_type = p.get("CustomKeyStoreType") or "AWS_CLOUDHSM"
     if store_type == "AWS_CLOUDHSM" and not p.get("CloudHsmClusterId"):
         raise validation("CloudHsmClusterId is required for an AWS_CLOUDHSM key store.")
-    svc.authorize(call, None, "kms:CreateCustomKeyStore", {}, by_ciphertext=False)
+    return {}
+
+
+def create_store(svc: KmsService, call: KmsCall, _: Key | None) -> dict[str, Any]:
+    p = call.params
+    name = p.get("CustomKeyStoreName")
+    store_type = p.get("CustomKeyStoreType") or "AWS_CLOUDHSM"
     with svc.store.lock:
         for existing in svc.store.stores.values():
             if (existing.account, existing.region, existing.name) == (
@@ -189,8 +217,7 @@ def op_CreateCustomKeyStore(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     return {"CustomKeyStoreId": store.store_id}
 
 
-def op_DescribeCustomKeyStores(svc: KmsService, call: KmsCall) -> dict[str, Any]:
-    svc.authorize(call, None, "kms:DescribeCustomKeyStores", {}, by_ciphertext=False)
+def describe_stores(svc: KmsService, call: KmsCall, _: Key | None) -> dict[str, Any]:
     wanted_id = call.params.get("CustomKeyStoreId")
     wanted_name = call.params.get("CustomKeyStoreName")
     with svc.store.lock:
@@ -219,8 +246,7 @@ def op_DescribeCustomKeyStores(svc: KmsService, call: KmsCall) -> dict[str, Any]
     return {"CustomKeyStores": out, "Truncated": False}
 
 
-def op_ConnectCustomKeyStore(svc: KmsService, call: KmsCall) -> dict[str, Any]:
-    svc.authorize(call, None, "kms:ConnectCustomKeyStore", {}, by_ciphertext=False)
+def connect_store(svc: KmsService, call: KmsCall, _: Key | None) -> dict[str, Any]:
     store = _store(svc, call)
     if svc.connection(store)["ConnectionState"] == "FAILED":
         raise AwsError(
@@ -232,16 +258,14 @@ def op_ConnectCustomKeyStore(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     return {}
 
 
-def op_DisconnectCustomKeyStore(svc: KmsService, call: KmsCall) -> dict[str, Any]:
-    svc.authorize(call, None, "kms:DisconnectCustomKeyStore", {}, by_ciphertext=False)
+def disconnect_store(svc: KmsService, call: KmsCall, _: Key | None) -> dict[str, Any]:
     store = _store(svc, call)
     svc.controls.clear_store_override(store.store_id, store.name)
     store.state, store.error_code = "DISCONNECTED", None
     return {}
 
 
-def op_DeleteCustomKeyStore(svc: KmsService, call: KmsCall) -> dict[str, Any]:
-    svc.authorize(call, None, "kms:DeleteCustomKeyStore", {}, by_ciphertext=False)
+def delete_store(svc: KmsService, call: KmsCall, _: Key | None) -> dict[str, Any]:
     store = _store(svc, call)
     if svc.connection(store)["ConnectionState"] != "DISCONNECTED":
         raise AwsError(
@@ -258,8 +282,7 @@ def op_DeleteCustomKeyStore(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     return {}
 
 
-def op_UpdateCustomKeyStore(svc: KmsService, call: KmsCall) -> dict[str, Any]:
-    svc.authorize(call, None, "kms:UpdateCustomKeyStore", {}, by_ciphertext=False)
+def update_store(svc: KmsService, call: KmsCall, _: Key | None) -> dict[str, Any]:
     store = _store(svc, call)
     if call.params.get("NewCustomKeyStoreName"):
         store.name = str(call.params["NewCustomKeyStoreName"])
