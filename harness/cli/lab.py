@@ -137,28 +137,15 @@ def _up_detached(
         )
     if port == 0:
         raise UsageError("--detach needs a fixed --port")
+    from harness.lab.child import lab_up_argv
+
     log = log_file().open("w")
-    # The child never prints a room secret: its output goes to the log file.
-    extra = ["--room", "--secret-quiet"] if room else []
-    if state_file is not None:
+    if state_file is not None and os.path.exists(state_file):
         from harness.lab import state
 
-        if os.path.exists(state_file):
-            state.read(state_file)  # bad input is refused here, with one line, not in the log
-        extra += ["--state", state_file]
+        state.read(state_file)  # bad input is refused here, with one line, not in the log
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "harness",
-            "lab",
-            "up",
-            "--upstream",
-            upstream,
-            "--port",
-            str(port),
-            *extra,
-        ],
+        lab_up_argv(upstream, port, room=room, state_file=state_file),
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

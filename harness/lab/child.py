@@ -19,6 +19,21 @@ from harness.errors import EndpointError, UsageError
 from harness.lab.client import LabClient
 
 
+def lab_up_argv(
+    upstream: str, port: int, *, room: bool = False, state_file: str | None = None
+) -> list[str]:
+    """The command that runs `kmslab lab up` in a child process with this interpreter (the
+    detached lab of `lab up --detach` and the batch run's child lab). A room child never
+    prints its secret (`--secret-quiet`): its output goes to a log file."""
+    argv = [sys.executable, "-m", "harness", "lab", "up", "--upstream", upstream]
+    argv += ["--port", str(port)]
+    if room:
+        argv += ["--room", "--secret-quiet"]
+    if state_file is not None:
+        argv += ["--state", state_file]
+    return argv
+
+
 @contextmanager
 def child_lab(upstream: str, timeout: float = 120.0) -> Iterator[str]:
     with socket.socket() as probe:  # a free loopback port for the child to bind
@@ -26,17 +41,7 @@ def child_lab(upstream: str, timeout: float = 120.0) -> Iterator[str]:
         port = probe.getsockname()[1]
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "harness",
-                "lab",
-                "up",
-                "--upstream",
-                upstream,
-                "--port",
-                f"{port}",
-            ],
+            lab_up_argv(upstream, port),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
