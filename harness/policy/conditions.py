@@ -9,6 +9,9 @@ string values; a key that is absent is not in the map. Rules implemented here:
   `ForAnyValue:` when at least one does (false when absent)
   (reference_policies_condition-single-vs-multi-valued-context-keys.html);
 - `Null` with true means the key is absent, with false that it is present.
+
+Over 400 lines because: it is the table of IAM's condition operators and their shared value
+comparisons (strings, numbers, dates, booleans, IP ranges, ARNs), one operator per entry.
 """
 
 from __future__ import annotations

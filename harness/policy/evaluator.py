@@ -19,6 +19,9 @@ How the layers combine (sources cited per rule):
   (Deny only, RCPFullAWSAccess being always attached; not for AWS managed keys, not for
   kms:RetireGrant: kms resource-control-policies.html)
   and the VPC endpoint policy (kms-vpc-endpoint.html) only restrict.
+
+Over 400 lines because: it is one decision, the order of the layers above, read top to
+bottom; the trace it writes follows that order, and splitting the layers apart hides it.
 """
 
 from __future__ import annotations
