@@ -219,3 +219,22 @@ def key_policy_lacks_caller(ctx: Context) -> bool:
         and not principal_mismatches(ctx)
         and not unmet_conditions(ctx, "key-policy")
     )
+
+
+def identity_key_arns(facts: Facts, action: str) -> list[tuple[str, str]]:
+    """(key ARN, the call that read the policy) of every key an Allow statement of the caller's
+    identity policies names by its full key ARN for ``action``: the keys the application was set
+    up to use, in the order the policies list them."""
+    out: list[tuple[str, str]] = []
+    for _, doc, source in facts.identity_policy_sources:
+        for st in statements(doc):
+            if st.get("Effect") != "Allow" or not covers_action(st, action):
+                continue
+            for res in as_list(st.get("Resource")):
+                a = arns.parse(res) if isinstance(res, str) else None
+                if a is None or a.service != "kms" or not a.resource.startswith("key/"):
+                    continue
+                if "*" in res or "?" in res or any(res == k for k, _ in out):
+                    continue
+                out.append((res, source))
+    return out

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.diagnosis import arns
+from harness.diagnosis.appliers import key_applier
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag, sh, tf_variable
+from harness.diagnosis.fixes import (
+    applier_notes,
+    caller_fix,
+    cli_call,
+    region_flag,
+    sh,
+    tf_name,
+    tf_variable,
+)
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._crypto import event_context
+from harness.diagnosis.rules._policy import identity_key_arns
 
 META = RuleMeta(
     code="ALIAS_WRONG_TARGET",
@@ -54,9 +66,10 @@ def _other_account_alias(ctx: Context, alias: str) -> Finding | None:
         return None
     resolved = f.key_arn
     here = arns.account_of(resolved) or ""
-    meant = str(f.request.get("key_account") or "")
     if not resolved or here != f.principal_account:
         return None
+    stated = str(f.request.get("key_account") or "")
+    meant = "" if stated == here else stated
     theirs = None
     for call in f.find("kms", "ListAliases"):
         if call.account in (None, here) or not call.ok:
@@ -66,12 +79,27 @@ def _other_account_alias(ctx: Context, alias: str) -> Finding | None:
                 theirs = (str(call.account), call.region, str(a["TargetKeyId"]))
     if theirs is not None:
         meant = meant if meant and meant != here else theirs[0]
+    # Without the other account's aliases, the caller's identity policy may still name the key
+    # meant: the one key of another account it allows this action on.
+    named = [
+        (k, src)
+        for k, src in identity_key_arns(f, ctx.action)
+        if arns.account_of(k) not in (here, None) and (not meant or arns.account_of(k) == meant)
+    ]
+    # A key account stated as the caller's own is believed unless KMS itself said the key the
+    # name reached did not encrypt the data.
+    believed = stated != here or bool(ctx.signal_code("IncorrectKeyException"))
+    iam_named = named[0] if theirs is None and len(named) == 1 and believed else None
+    if iam_named is not None:
+        meant = str(arns.account_of(iam_named[0]))
     if not meant or meant == here:
         return None
     region = theirs[1] if theirs else f.region
     meant_ref = (
         f"arn:aws:kms:{region}:{meant}:key/{theirs[2]}"
         if theirs
+        else iam_named[0]
+        if iam_named
         else f"arn:aws:kms:{region}:{meant}:{alias}"
     )
     evidence = [
@@ -80,9 +108,11 @@ def _other_account_alias(ctx: Context, alias: str) -> Finding | None:
             f"{alias} (a name, not an ARN) resolved in the caller's account {here} to {resolved}",
         ),
         Evidence(
-            "kms:ListAliases" if theirs else "request",
+            "kms:ListAliases" if theirs else iam_named[1] if iam_named else "request",
             f"account {meant} has {alias} targeting key {theirs[2]}"
             if theirs
+            else f"the caller's identity policy allows {ctx.action} on {meant_ref}, its only key in another account"
+            if iam_named
             else f"the key meant belongs to account {meant}",
         ),
     ]
@@ -95,11 +125,13 @@ def _other_account_alias(ctx: Context, alias: str) -> Finding | None:
         "(a key ARN or alias ARN) instead of the alias name. The error concerns the wrong key: "
         "its key policy and IAM are not the cause.",
         evidence,
-        Fix(
-            summary=f"Reference the key as {meant_ref} (an alias name always resolves in the caller's account); "
-            f"check it with DescribeKey as {ctx.who}.",
-            cli=f"aws kms describe-key --key-id {sh(meant_ref)}{region_flag(f, f.region)}",
-            terraform=f'data "aws_kms_key" "meant" {{\n  key_id = "{meant_ref}"\n}}',
+        caller_fix(
+            f,
+            f"Call {ctx.action.split(':')[-1]} with {meant_ref}, the key the application meant, "
+            f"instead of the alias name {alias} (an alias name always resolves in the caller's "
+            f"account: here it reached {resolved}).",
+            cli_call(f, key=meant_ref, region=arns.region_of(meant_ref) or region),
+            f'data "aws_kms_key" "meant" {{\n  key_id = "{meant_ref}"\n}}',
         ),
         implies="Failed",
     )
@@ -167,33 +199,34 @@ def check(ctx: Context) -> Finding | None:
         f"Alias {alias} now points to key {target}, but the data {ctx.who} needs was encrypted under {old if others else 'another key'}; "
         "pass that key's ARN (or point the alias back if it was changed by mistake).",
         evidence,
-        Fix(
-            summary=f"Decrypt with {old if others else 'the key that encrypted the data (find it in CloudTrail)'}, or repoint {alias} to it if the change was a mistake.",
-            cli=(
-                f"aws cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=UpdateAlias{region_flag(f, f.region)}\n"
-                if not others
-                else ""
-            )
-            + (
-                f"aws kms update-alias --alias-name {sh(alias)} --target-key-id {sh(old.rsplit('/', 1)[-1])}{region_flag(f, f.region)}"
-                if others
-                # Symmetric ciphertext names its key: without KeyId KMS uses the right one.
-                else f"aws kms decrypt --ciphertext-blob fileb://ciphertext.bin{region_flag(f, f.region)}"
-            ),
-            terraform=(
-                (
-                    ""
-                    if others
-                    else tf_variable("encrypting_key_id", "the key that encrypted the data")
-                )
-                + f'resource "aws_kms_alias" "{alias.removeprefix("alias/").replace("-", "_").replace("/", "_")}" {{\n'
-                f'  name          = "{alias}"\n'
-                + (
-                    f'  target_key_id = "{old.rsplit("/", 1)[-1]}"\n'
-                    if others
-                    else "  target_key_id = var.encrypting_key_id\n"
-                )
-                + "}"
-            ),
-        ),
+        _repoint_fix(f, alias, old) if others else _decrypt_fix(f, alias),
+    )
+
+
+def _repoint_fix(f: Any, alias: str, old: str) -> Fix:
+    """The alias back on the key that encrypted the data (CloudTrail shows it): an UpdateAlias by
+    a principal the key policy lets call it; the application's call then works unchanged."""
+    applier = key_applier(f, "kms:UpdateAlias")
+    return Fix(
+        summary=f"Point {alias} back to {old}, the key that encrypted the data (or decrypt with that key's ARN).",
+        cli=f"aws kms update-alias --alias-name {sh(alias)} --target-key-id {sh(old.rsplit('/', 1)[-1])}{region_flag(f, f.region)}",
+        terraform=f'resource "aws_kms_alias" "{tf_name(alias.removeprefix("alias/"))}" {{\n'
+        f'  name          = "{alias}"\n  target_key_id = "{old.rsplit("/", 1)[-1]}"\n}}',
+        applied_by=applier.arn,
+        applied_by_reason=applier.how,
+        notes=applier_notes(applier),
+    )
+
+
+def _decrypt_fix(f: Any, alias: str) -> Fix:
+    """Which key encrypted the data is not in the evidence, but symmetric ciphertext names its
+    key: the same Decrypt without KeyId uses the right one (API_Decrypt.html, KeyId)."""
+    return caller_fix(
+        f,
+        f"Decrypt without naming {alias} (symmetric ciphertext names the key that encrypted it), "
+        "then name that key's ARN, or point the alias back to it if the change was a mistake.",
+        cli_call(f, key="", region=f.region),
+        tf_variable("encrypting_key_id", "the key that encrypted the data")
+        + f'resource "aws_kms_alias" "{tf_name(alias.removeprefix("alias/"))}" {{\n'
+        f'  name          = "{alias}"\n  target_key_id = var.encrypting_key_id\n}}',
     )

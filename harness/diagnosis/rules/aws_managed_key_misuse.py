@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import policy_principal, region_flag, tf_name
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.fixes import new_key_fix, policy_principal, tf_name
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import RuleMeta
 
 META = RuleMeta(
@@ -86,13 +86,10 @@ def check(ctx: Context) -> Finding | None:
         f"Key {ctx.key} is an AWS managed key, which {ctx.who} cannot use {' and '.join(how)}; "
         "switch to a customer managed key and re-encrypt the data.",
         evidence,
-        Fix(
-            summary=f"Create a customer managed key whose policy allows {principal}, configure the service to use it, and re-encrypt or copy existing data.",
-            cli=(
-                f"aws kms create-key --description 'replaces AWS managed key {md.get('KeyId', '')}' "
-                f"--policy '{json.dumps(policy, separators=(',', ':'))}'{region_flag(f)}\n"
-                "# then point the service at the new key ARN and re-encrypt / copy the existing data"
-            ),
+        new_key_fix(
+            f,
+            f"Create a customer managed key whose policy allows {principal}, configure the service to use it, and re-encrypt or copy existing data.",
+            description=f"replaces AWS managed key {md.get('KeyId', '')}",
             terraform=(
                 f'resource "aws_kms_key" "{tf_name("cmk_" + str(md.get("KeyId", "replacement")))}" {{\n'
                 f'  description         = "customer managed replacement for {md.get("Arn", ctx.key)}"\n'

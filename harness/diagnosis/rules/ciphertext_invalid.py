@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag, tf_variable
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.fixes import caller_fix, cli_call, tf_variable
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._crypto import context_matches, invalid_ciphertext
 
@@ -31,6 +31,7 @@ def check(ctx: Context) -> Finding | None:
     f = ctx.facts
     evidence = [ctx.signal_evidence()]
     ct = f.ciphertext or {}
+    text = bool(ct.get("base64_of_kms_blob")) or ct.get("kms_blob") is False
     if ct.get("kms_blob") is False:
         evidence.append(
             Evidence(
@@ -57,10 +58,15 @@ def check(ctx: Context) -> Finding | None:
         f"KMS rejects the ciphertext {ctx.who} sent to {ctx.action} for {ctx.key} as invalid; pass the exact bytes "
         "KMS returned at encryption (binary, decoded once).",
         evidence,
-        Fix(
-            summary="Pass the raw ciphertext bytes (fileb:// with the CLI, base64-decode exactly once), or decrypt with the library that produced it.",
-            cli=f"base64 --decode ciphertext.b64 > ciphertext.bin\naws kms decrypt --ciphertext-blob fileb://ciphertext.bin --key-id {ctx.key}{region_flag(f)}",
-            terraform=(
+        caller_fix(
+            f,
+            "Pass the raw ciphertext bytes (fileb:// with the CLI, base64-decode exactly once), or decrypt with the library that produced it."
+            if text
+            else "Pass the complete ciphertext exactly as KMS returned it (ciphertext.bin: the stored bytes, not a truncated or re-encoded copy).",
+            # Text where bytes belong: decode once (ciphertext.b64 is what the application sent);
+            # bytes that look like a KMS blob were cut or changed on the way: the stored original.
+            ("base64 --decode ciphertext.b64 > ciphertext.bin\n" if text else "") + cli_call(f),
+            (
                 tf_variable(
                     "ciphertext_base64",
                     "base64 of the raw CiphertextBlob, encoded once",

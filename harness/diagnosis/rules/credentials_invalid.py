@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from harness.diagnosis.appliers import iam_applier
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import sh
+from harness.diagnosis.fixes import cli_call, cli_new_session, sh
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import Explains, RuleMeta
 
@@ -103,7 +103,8 @@ def _fix(ctx: Context, summary: str) -> Fix:
         assumer = _assumer(ctx)
         return Fix(
             summary=summary,
-            cli=f"{check_cmd}\naws sts assume-role --role-arn {sh(f.role_arn)} --role-session-name {sh(p.session or 'kmslab')}",
+            # A new session, then the application's call made with it.
+            cli=f"{cli_new_session(f.role_arn, p.session or 'kmslab')}\n{check_cmd}\n{cli_call(f)}",
             terraform=_TF,
             applied_by=assumer,
             applied_by_reason=(
@@ -116,8 +117,13 @@ def _fix(ctx: Context, summary: str) -> Fix:
         applier = iam_applier(f.principal_account, "iam:CreateAccessKey")
         return Fix(
             summary=summary,
-            cli=f"{check_cmd}\naws iam list-access-keys --user-name {sh(p.name)}\n"
-            f"aws iam create-access-key --user-name {sh(p.name)}",
+            cli=f"aws iam list-access-keys --user-name {sh(p.name)}\n"
+            f"aws iam create-access-key --user-name {sh(p.name)} "
+            "--query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text > access-key.txt\n"
+            "read -r AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY < access-key.txt\n"
+            "export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY\nunset AWS_SESSION_TOKEN\n"
+            # A new access key is usable after IAM's eventual consistency (a few seconds).
+            f"{check_cmd}\n{cli_call(f)}",
             terraform=_TF,
             applied_by=applier.arn,
             applied_by_reason=applier.how,

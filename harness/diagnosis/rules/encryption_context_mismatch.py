@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag, tf_variable
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.fixes import caller_fix, cli_call, tf_variable
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._crypto import (
     context_matches,
@@ -69,16 +69,16 @@ def check(ctx: Context) -> Finding | None:
             f"the decrypt sends context {json.dumps(f.encryption_context, sort_keys=True)}: {_diff(used, f.encryption_context)}",
         ),
     ]
-    pairs = ",".join(f"{k}={v}" for k, v in sorted(used.items()))
     return ctx.finding(
         META,
         f"{ctx.who} decrypts with encryption context {json.dumps(f.encryption_context, sort_keys=True)} but the data under {ctx.key} "
         f"was encrypted with {json.dumps(used, sort_keys=True)}; send the identical, case-sensitive context.",
         evidence,
-        Fix(
-            summary=f"Pass exactly the encryption context used at encryption: {json.dumps(used, sort_keys=True)}.",
-            cli=f"aws kms decrypt --key-id {ctx.key} --ciphertext-blob fileb://ciphertext.bin --encryption-context {pairs or '<none>'}{region_flag(f)}",
-            terraform=(
+        caller_fix(
+            f,
+            f"Pass exactly the encryption context used at encryption: {json.dumps(used, sort_keys=True)}.",
+            cli_call(f, context=dict(sorted(used.items()))),
+            (
                 tf_variable(
                     "ciphertext_base64",
                     "base64 of the raw CiphertextBlob, encoded once",

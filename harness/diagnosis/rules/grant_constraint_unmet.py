@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.fixes import caller_fix, cli_call
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._grants import (
     caller_grants,
@@ -51,13 +51,15 @@ def check(ctx: Context) -> Finding | None:
         f"The grant that gives {ctx.who} {', '.join(ops)} on {ctx.key} requires encryption context {json.dumps(wanted)}, "
         "which the request does not send; send it (or recreate the grant with the right constraint).",
         evidence,
-        Fix(
-            summary=f"Send encryption context {json.dumps(wanted)} with {ctx.action}, or recreate the grant with the constraint the data really uses.",
-            cli=(
-                f"aws kms {ctx.action.split(':')[-1].lower().replace('generatedatakey', 'generate-data-key')} --key-id {ctx.key} "
-                f"--encryption-context {','.join(f'{k}={v}' for k, v in wanted.items())} ...{region_flag(ctx.facts)}"
+        caller_fix(
+            ctx.facts,
+            f"Send encryption context {json.dumps(wanted)} with {ctx.action}, or recreate the grant with the constraint the data really uses.",
+            # EncryptionContextEquals: exactly the constraint's pairs; Subset: at least them.
+            cli_call(
+                ctx.facts,
+                context=dict(wanted) if "EncryptionContextEquals" in cons else {**ec, **wanted},
             ),
-            terraform=(
+            (
                 'resource "aws_kms_grant" "fixed" {\n'
                 f'  key_id            = "{ctx.key}"\n'
                 f'  grantee_principal = "{grants[0].get("GranteePrincipal")}"\n'

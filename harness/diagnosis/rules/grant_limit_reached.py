@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from harness.diagnosis.appliers import key_applier
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag
+from harness.diagnosis.facts import Facts
+from harness.diagnosis.fixes import applier_notes, key_id_arg, policy_principal, region_flag, sh
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import Explains, RuleMeta
 
@@ -53,11 +57,41 @@ def check(ctx: Context) -> Finding | None:
         META,
         f"Key {ctx.key} has reached its grants quota, so new grants (and services that create them for {ctx.who}) fail; retire stale grants.",
         evidence,
-        Fix(
-            summary="Retire grants that are no longer needed, spread use across keys, or request a quota increase.",
-            cli=f"aws kms list-grants --key-id {ctx.key}{region_flag(f)} --query 'Grants[].[GrantId,GranteePrincipal,CreationDate]'\n"
-            f'aws kms retire-grant --key-id {ctx.key} --grant-id "$STALE_GRANT_ID"{region_flag(f)}',
-            terraform="# remove aws_kms_grant resources that are no longer needed; Terraform retires them on destroy",
-        ),
+        _revoke_fix(ctx),
         severity="error" if observed else "warning",
+    )
+
+
+def _stale_grant(f: Facts, caller: str) -> dict[str, Any] | None:
+    """The grant to free first: the oldest one that is not the caller's own (ListGrants order
+    is not age order, CreationDate is)."""
+    others = [
+        g
+        for g in f.grants or []
+        if isinstance(g, dict) and g.get("GrantId") and g.get("GranteePrincipal") != caller
+    ]
+    return min(others, key=lambda g: str(g.get("CreationDate") or ""), default=None)
+
+
+def _revoke_fix(ctx: Context) -> Fix:
+    f = ctx.facts
+    key = key_id_arg(f)
+    stale = _stale_grant(f, policy_principal(f))
+    if stale is None:
+        return Fix(
+            summary="Retire grants that are no longer needed, spread use across keys, or request a quota increase.",
+            cli=f"aws kms list-grants --key-id {sh(key)}{region_flag(f)} --query 'Grants[].[GrantId,GranteePrincipal,CreationDate]'",
+            terraform="# remove aws_kms_grant resources that are no longer needed; Terraform retires them on destroy",
+        )
+    applier = key_applier(f, "kms:RevokeGrant")
+    grant_id = str(stale["GrantId"])
+    return Fix(
+        summary=f"Revoke grant {grant_id} (the oldest, created {stale.get('CreationDate')} for "
+        f"{stale.get('GranteePrincipal')}) if it is no longer needed, and any other stale grants; "
+        "or request a quota increase.",
+        cli=f"aws kms revoke-grant --key-id {sh(key)} --grant-id {sh(grant_id)}{region_flag(f)}",
+        terraform="# remove aws_kms_grant resources that are no longer needed; Terraform retires them on destroy",
+        applied_by=applier.arn,
+        applied_by_reason=applier.how,
+        notes=applier_notes(applier),
     )

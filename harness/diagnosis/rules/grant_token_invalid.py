@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import cli_call, key_id_arg, region_flag, sh, tf_grant
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.fixes import caller_fix, cli_call, tf_grant
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._grants import grant_operations
 
@@ -42,12 +42,12 @@ def check(ctx: Context) -> Finding | None:
         f"{ctx.who} passed a grant token that KMS rejects for {ctx.action} on {ctx.key}; pass the exact GrantToken "
         "returned by CreateGrant, or none once the grant has propagated.",
         evidence,
-        Fix(
-            summary="Pass the exact token returned by CreateGrant (unmodified, at most 10 tokens), or drop GrantTokens after propagation.",
+        caller_fix(
+            ctx.facts,
+            "Pass the exact token returned by CreateGrant (unmodified, at most 10 tokens), or drop GrantTokens after propagation.",
             # The token is a secret of whoever created the grant: it is never in the evidence.
-            cli=f"aws kms list-grants --key-id {sh(key_id_arg(ctx.facts))}{region_flag(ctx.facts)}\n"
-            + cli_call(ctx.facts, extra=' --grant-tokens "$GRANT_TOKEN"'),
-            terraform=tf_grant(ctx.facts, grant_operations(ctx.facts.action)),
+            cli_call(ctx.facts, extra=' --grant-tokens "$GRANT_TOKEN"'),
+            tf_grant(ctx.facts, grant_operations(ctx.facts.action)),
         ),
         implies="Failed",
     )

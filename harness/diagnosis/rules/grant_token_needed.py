@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from harness.diagnosis.context import Context
 from harness.diagnosis.facts import is_access_denied, parse_time
-from harness.diagnosis.fixes import cli_call, tf_grant
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.fixes import caller_fix, cli_call, tf_grant
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._grants import (
     PROPAGATION,
@@ -85,11 +85,12 @@ def check(ctx: Context) -> Finding | None:
         f"{ctx.who} used grant {g.get('GrantId', '?')} on {ctx.key} {age} s after it was created, before it propagated, "
         "without its grant token; pass the token from CreateGrant (or retry after a few minutes).",
         evidence,
-        Fix(
-            summary="Pass the GrantToken returned by CreateGrant in GrantTokens (it is not in ListGrants or CloudTrail), or retry once the grant has propagated.",
+        caller_fix(
+            f,
+            "Pass the GrantToken returned by CreateGrant in GrantTokens (it is not in ListGrants or CloudTrail), or retry once the grant has propagated.",
             # GRANT_TOKEN holds the GrantToken CreateGrant returned (never in ListGrants or CloudTrail).
-            cli=cli_call(f, extra=' --grant-tokens "$GRANT_TOKEN"'),
-            terraform=(
+            cli_call(f, extra=' --grant-tokens "$GRANT_TOKEN"'),
+            (
                 "# aws_kms_grant exports the token: hand it to the consumer that calls KMS right away\n"
                 + tf_grant(
                     f, [str(o) for o in g.get("Operations") or []] or grant_operations(f.action)

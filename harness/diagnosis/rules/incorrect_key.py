@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from harness.diagnosis import arns
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag, sh, tf_variable
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.fixes import caller_fix, cli_call, tf_variable
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._crypto import DECRYPTING, event_context, same_key
 
@@ -62,13 +63,14 @@ def check(ctx: Context) -> Finding | None:
         f"{ctx.who} passed KeyId {f.request_key or ctx.key} to {ctx.action}, but the ciphertext was encrypted under "
         f"{'key ' + right if other else 'another key'}; pass that key (or omit KeyId for symmetric ciphertext).",
         evidence,
-        Fix(
-            summary=f"Decrypt with the key that encrypted the data ({right}); for symmetric keys KeyId may be omitted.",
+        caller_fix(
+            f,
+            f"Decrypt with the key that encrypted the data ({right}); for symmetric keys KeyId may be omitted.",
             # Without the right key's ARN, symmetric ciphertext names its key itself: omit KeyId.
-            cli="aws kms decrypt --ciphertext-blob fileb://ciphertext.bin"
-            + (f" --key-id {sh(right)}" if other else "")
-            + region_flag(f),
-            terraform=(
+            cli_call(
+                f, key=right if other else "", region=arns.region_of(right) if other else None
+            ),
+            (
                 f'data "aws_kms_key" "encrypting_key" {{\n  key_id = "{right}"\n}}'
                 if other
                 else tf_variable("encrypting_key_arn", "ARN of the key that encrypted the data")

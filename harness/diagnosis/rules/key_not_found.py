@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from harness.diagnosis import arns
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag, sh, tf_variable
+from harness.diagnosis.facts import Facts
+from harness.diagnosis.fixes import caller_fix, cli_call, region_flag, tf_variable
 from harness.diagnosis.model import Finding, Fix
 from harness.diagnosis.registry import Explains, RuleMeta
+from harness.diagnosis.rules._policy import identity_key_arns
 from harness.diagnosis.rules._resolution import resolution
 
 META = RuleMeta(
@@ -41,21 +43,25 @@ def check(ctx: Context) -> Finding | None:
         if owner and owner != f.principal_account and arns.is_key_id(f.request_key)
         else ""
     )
+    if not owner_arn:
+        owner_arn = _identity_named(f, ctx.action)
     return ctx.finding(
         META,
         f"Key {f.request_key or ctx.key} does not exist in account {f.key_account or account} and Region {f.region}"
         + (" (it was deleted; its ciphertexts cannot be decrypted)" if deleted else "")
         + f"; {ctx.who} must call {ctx.action} with the ARN of an existing key.",
         res.evidence,
-        Fix(
-            summary="Find the key that encrypted the data (its full ARN) and pass that ARN; a deleted key cannot be restored.",
-            cli=(
-                f"aws kms describe-key --key-id {sh(owner_arn)}{region_flag(f, f.region)}"
-                if owner_arn
-                else f'aws kms list-aliases{region_flag(f, f.region)} --query "Aliases[].[AliasName,TargetKeyId]" --output table\n'
-                f"aws kms list-keys{region_flag(f, f.region)}"
-            ),
-            terraform=(
+        (caller_fix if owner_arn else _no_caller_fix)(
+            f,
+            f"Call {ctx.action.split(':')[-1]} with {owner_arn}, the existing key the caller's "
+            "policies name (a key id alone is looked up in the caller's own account and Region)."
+            if owner_arn
+            else "Find the key that encrypted the data (its full ARN) and pass that ARN; a deleted key cannot be restored.",
+            cli_call(f, key=owner_arn, region=arns.region_of(owner_arn))
+            if owner_arn
+            else f'aws kms list-aliases{region_flag(f, f.region)} --query "Aliases[].[AliasName,TargetKeyId]" --output table\n'
+            f"aws kms list-keys{region_flag(f, f.region)}",
+            (
                 "# reference the key by its ARN rather than a hard-coded id\n"
                 + (
                     f'data "aws_kms_key" "data_key" {{\n  key_id = "{owner_arn}"\n}}'
@@ -66,3 +72,19 @@ def check(ctx: Context) -> Finding | None:
             ),
         ),
     )
+
+
+def _no_caller_fix(f: Facts, summary: str, cli: str, terraform: str) -> Fix:
+    return Fix(summary=summary, cli=cli, terraform=terraform)
+
+
+def _identity_named(f: Facts, action: str) -> str:
+    """The existing key the caller's identity policy names for the action: the one whose key id
+    the request passed (a bare id of another account's key), else the only one in the Region
+    the call was sent to (a hard-coded id of a key that no longer exists)."""
+    named = [k for k, _ in identity_key_arns(f, action) if k != f.request_key]
+    by_id = [k for k in named if k.rsplit("/", 1)[-1] == f.request_key]
+    if by_id:
+        return by_id[0]
+    here = [k for k in named if arns.region_of(k) == f.region]
+    return here[0] if len(here) == 1 else ""

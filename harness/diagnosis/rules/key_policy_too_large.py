@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from harness.diagnosis.appliers import key_applier
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag, tf_variable
+from harness.diagnosis.fixes import (
+    applier_notes,
+    key_id_arg,
+    policy_principal,
+    region_flag,
+    sh,
+    tf_grant,
+    tf_name,
+    tf_variable,
+)
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import Explains, RuleMeta
+from harness.diagnosis.rules._grants import grant_operations
 from harness.diagnosis.rules._policy import key_policy_implicit
 
 META = RuleMeta(
@@ -63,17 +74,41 @@ def check(ctx: Context) -> Finding | None:
         META,
         f"The key policy of {ctx.key} is at the 32 KB limit, so it cannot be extended for {ctx.who}; consolidate statements or use grants.",
         evidence,
-        Fix(
-            summary="Merge statements that share principals or actions, remove stale principals, and use grants for narrow or temporary access.",
-            cli=f"aws kms get-key-policy --key-id {ctx.key} --policy-name default --query Policy --output text{region_flag(f)} > key-policy.json\n"
-            "# merge statements, then\n"
-            f"aws kms put-key-policy --key-id {ctx.key} --policy-name default --policy file://key-policy.json{region_flag(f)}",
-            terraform="# build the policy with aws_iam_policy_document and one statement per role list, e.g.\n"
-            + tf_variable("key_user_role_arns", "the roles that use the key", "list(string)")
-            + 'data "aws_iam_policy_document" "key" {\n  statement {\n    principals {\n      type        = "AWS"\n      identifiers = var.key_user_role_arns\n    }\n    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"]\n    resources = ["*"]\n  }\n}',
-        ),
+        _grant_fix(ctx, writing),
         # At the limit, a caller the key policy does not allow cannot be added: that is the cause.
         severity="error"
         if observed or (full and (writing or key_policy_implicit(ctx)))
         else "warning",
+    )
+
+
+def _grant_fix(ctx: Context, writing: bool) -> Fix:
+    """A grant gives the caller the operations without a byte of key policy (grants.html); the
+    consolidation of the policy stays a person's judgement over every statement."""
+    f = ctx.facts
+    merge = (
+        f"aws kms get-key-policy --key-id {ctx.key} --policy-name default --query Policy --output text{region_flag(f)} > key-policy.json\n"
+        "# merge statements, then\n"
+        f"aws kms put-key-policy --key-id {ctx.key} --policy-name default --policy file://key-policy.json{region_flag(f)}"
+    )
+    terraform = (
+        "# build the policy with aws_iam_policy_document and one statement per role list, e.g.\n"
+        + tf_variable("key_user_role_arns", "the roles that use the key", "list(string)")
+        + 'data "aws_iam_policy_document" "key" {\n  statement {\n    principals {\n      type        = "AWS"\n      identifiers = var.key_user_role_arns\n    }\n    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"]\n    resources = ["*"]\n  }\n}'
+    )
+    summary = "Merge statements that share principals or actions, remove stale principals, and use grants for narrow or temporary access."
+    operations = grant_operations(f.action)
+    if writing or not operations:
+        return Fix(summary=summary, cli=merge, terraform=terraform)
+    applier = key_applier(f, "kms:CreateGrant")
+    grantee = policy_principal(f)
+    return Fix(
+        summary=f"Give {grantee} {', '.join(operations)} with a grant now (no key policy bytes); "
+        "then consolidate the policy: " + summary[0].lower() + summary[1:],
+        cli=f"aws kms create-grant --key-id {sh(key_id_arg(f))} --grantee-principal {sh(grantee)} "
+        f"--operations {' '.join(operations)} --name {sh(tf_name(grantee.rsplit('/', 1)[-1]))}{region_flag(f)}",
+        terraform=tf_grant(f, operations),
+        applied_by=applier.arn,
+        applied_by_reason=applier.how,
+        notes=(*applier_notes(applier), "to consolidate the key policy later:\n" + merge),
     )

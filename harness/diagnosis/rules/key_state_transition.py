@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag
-from harness.diagnosis.model import Finding, Fix
+from harness.diagnosis.fixes import region_flag, retry_fix
+from harness.diagnosis.model import Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._state import state_evidence
 
@@ -34,10 +34,11 @@ def check(ctx: Context) -> Finding | None:
         f"Key {ctx.key} is in a transient state (Creating or Updating); {ctx.who} should retry {ctx.action} "
         "once DescribeKey shows Enabled.",
         evidence,
-        Fix(
-            summary="Wait for the key to reach Enabled, then retry with backoff.",
-            cli=f"aws kms describe-key --key-id {ctx.key} --query KeyMetadata.KeyState --output text{region_flag(ctx.facts)}",
-            terraform=(
+        retry_fix(
+            ctx.facts,
+            "Wait for the key to reach Enabled, then retry with backoff.",
+            f"aws kms describe-key --key-id {ctx.key} --query KeyMetadata.KeyState --output text{region_flag(ctx.facts)}",
+            (
                 "# no configuration change: depend on the replica before using it\n"
                 'data "aws_kms_key" "ready" {\n'
                 f'  key_id = "{ctx.key}"\n'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.diagnosis.appliers import Applier, iam_applier
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import region_flag
 from harness.diagnosis.model import Evidence, Finding, Fix
@@ -74,6 +75,10 @@ def check(ctx: Context) -> Finding | None:
             + (" (disconnect it first: it is FAILED)" if state == "FAILED" else "")
             + " and fix the cause named by ConnectionErrorCode.",
             cli=cli,
+            # Custom key stores are an account's resource: IAM policies alone allow
+            # kms:ConnectCustomKeyStore (the key policy does not govern it).
+            applied_by=_store_admin(ctx).arn,
+            applied_by_reason=_store_admin(ctx).how,
             terraform=(
                 "# Terraform manages the store but not its connection; after fixing the cause run the CLI.\n"
                 'data "aws_kms_custom_key_store" "store" {\n'
@@ -82,3 +87,8 @@ def check(ctx: Context) -> Finding | None:
             ),
         ),
     )
+
+
+def _store_admin(ctx: Context) -> Applier:
+    f = ctx.facts
+    return iam_applier(str(f.key_account or f.principal_account), "kms:ConnectCustomKeyStore")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from harness.aws.operations import SYMMETRIC_ONLY_OPERATIONS, USAGE_OF_ACTION
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.fixes import new_key_fix
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 
 META = RuleMeta(
@@ -71,9 +71,12 @@ def check(ctx: Context) -> Finding | None:
         META,
         f"Key {ctx.key} ({md.get('KeyUsage', '?')}, {spec or '?'}) cannot serve {ctx.action} for {ctx.who}; use a key whose usage and spec support it.",
         evidence,
-        Fix(
-            summary=f"Use (or create) a key with the usage {usage} and a spec that supports {f.action}; key usage cannot be changed.",
-            cli=f"aws kms create-key --key-usage {usage} --key-spec {new_spec}{region_flag(f)}",
+        new_key_fix(
+            f,
+            f"Create a key with the usage {usage} and a spec that supports {f.action} (key usage cannot be changed), and use it.",
+            usage=usage,
+            spec=new_spec,
+            description=f"replaces {md.get('Arn') or ctx.key} for {f.action}",
             terraform=(
                 'resource "aws_kms_key" "data" {\n'
                 f'  key_usage                = "{usage}"\n'

@@ -5,7 +5,8 @@ from __future__ import annotations
 from harness.aws.codes import RETRYABLE_KMS_CODES
 from harness.diagnosis import messages
 from harness.diagnosis.context import Context
-from harness.diagnosis.model import Evidence, Finding, Fix
+from harness.diagnosis.fixes import retry_fix
+from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 
 META = RuleMeta(
@@ -45,10 +46,11 @@ def check(ctx: Context) -> Finding | None:
         META,
         f"AWS Health reports an open KMS issue in {ctx.facts.region}; {ctx.who}'s failures on {ctx.key} may be AWS-side: monitor it and retry with backoff.",
         evidence,
-        Fix(
-            summary="No configuration change: follow the Health event, retry with backoff, and fail over to another Region if the workload allows.",
-            cli=f"aws health describe-event-details --event-arns {arn} --region us-east-1",
-            terraform=(
+        retry_fix(
+            ctx.facts,
+            "No configuration change: follow the Health event, retry with backoff, and fail over to another Region if the workload allows.",
+            f"aws health describe-event-details --event-arns {arn} --region us-east-1",
+            (
                 'resource "aws_cloudwatch_event_rule" "kms_health" {\n'
                 '  name          = "kms-health-events"\n'
                 '  event_pattern = jsonencode({ source = ["aws.health"], detail = { service = ["KMS"] } })\n'

@@ -7,11 +7,11 @@ import json
 
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import (
-    compact,
+    cli_call,
+    cli_new_session,
     exempt_principal,
     hcl_json,
     needed_actions,
-    sh,
     statement_by_sid,
     with_statement,
 )
@@ -70,7 +70,8 @@ def check(ctx: Context) -> Finding | None:
         assumer = str((sp[1].get("userIdentity") or {}).get("arn") or "")
     fix = Fix(
         summary=f"{change[0].upper()}{change[1:]} passed to AssumeRole for {role}; the application must then use the new session.",
-        cli=f"aws sts assume-role --role-arn {sh(role)} --role-session-name {sh(session)} --policy {sh(compact(doc))}",
+        # The new session, then the application's call made with it.
+        cli=f"{cli_new_session(role, session, doc)}\n{cli_call(f)}",
         terraform=(
             "# the session policy of the provider's assume_role (the role must already allow the actions)\n"
             'provider "aws" {\n'

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import tf_variable
+from harness.diagnosis.fixes import retry_fix, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import Explains, RuleMeta
 
@@ -26,10 +26,11 @@ META = RuleMeta(
 
 def _fix(ctx: Context, summary: str) -> Fix:
     region = ctx.facts.region or "us-east-1"
-    return Fix(
-        summary=summary,
-        cli=f"aws service-quotas list-service-quotas --service-code kms --region {region} --query \"Quotas[?contains(QuotaName,'Cryptographic')]\"",
-        terraform=(
+    return retry_fix(
+        ctx.facts,
+        summary,
+        f"aws service-quotas list-service-quotas --service-code kms --region {region} --query \"Quotas[?contains(QuotaName,'Cryptographic')]\"",
+        (
             tf_variable("bucket", "the S3 bucket whose objects call KMS")
             + 'resource "aws_s3_bucket_server_side_encryption_configuration" "bucket_key" {\n'
             "  bucket = var.bucket\n"

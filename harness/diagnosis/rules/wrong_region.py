@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import sh
-from harness.diagnosis.model import Finding, Fix
+from harness.diagnosis.fixes import caller_fix, cli_call
+from harness.diagnosis.model import Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._resolution import resolution
 
@@ -35,11 +35,11 @@ def check(ctx: Context) -> Finding | None:
         f"{ctx.who} called {ctx.action} in {f.region}, but key {ctx.key} lives in {res.key_region}; "
         f"call KMS in {res.key_region}.",
         res.evidence,
-        Fix(
-            summary=f"Send the request to the key's Region {res.key_region} (or use a multi-Region key with a replica in {f.region}).",
-            cli=f"aws kms describe-key --key-id {sh(f.key_arn or f.request_key or f.key_id)} --region {res.key_region}\n"
-            f"# then call {ctx.action.split(':')[-1]} with --region {res.key_region}",
-            terraform=(
+        caller_fix(
+            f,
+            f"Send the request to the key's Region {res.key_region} (or use a multi-Region key with a replica in {f.region}).",
+            cli_call(f, key=f.key_arn or f.request_key or f.key_id, region=res.key_region),
+            (
                 'provider "aws" {\n'
                 f'  alias  = "{res.key_region.replace("-", "_")}"\n'
                 f'  region = "{res.key_region}"\n'
