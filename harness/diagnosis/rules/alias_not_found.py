@@ -32,7 +32,7 @@ META = RuleMeta(
     # The Region and the replica are resolved before the alias name within them.
     after=("MULTI_REGION_REPLICA_MISSING",),
     node="resolve",
-    fixes=("aws kms describe-key", "aws kms create-alias"),
+    fixes=("aws kms create-alias", "aws kms {operation}"),
     explains=Explains(errors=frozenset({"NotFoundException"})),
 )
 

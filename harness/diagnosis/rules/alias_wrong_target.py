@@ -34,12 +34,7 @@ META = RuleMeta(
     # key it reached (catalog #14), and an alias must exist before it points anywhere.
     after=("ALIAS_NOT_FOUND",),
     node="crypto",
-    fixes=(
-        "aws cloudtrail lookup-events",
-        "aws kms describe-key",
-        "aws kms update-alias",
-        "aws kms decrypt",
-    ),
+    fixes=("aws kms update-alias", "aws kms {operation}"),
     explains=Explains(
         errors=frozenset({"IncorrectKeyException", "InvalidCiphertextException"}),
         any_denial=True,

@@ -20,7 +20,7 @@ META = RuleMeta(
     # A damaged ciphertext is what is left when the key and the context fit.
     after=("ENCRYPTION_CONTEXT_MISMATCH",),
     node="crypto",
-    fixes=("aws kms decrypt",),
+    fixes=("aws kms {operation}",),
     explains=Explains(errors=frozenset({"InvalidCiphertextException"})),
 )
 

@@ -54,6 +54,7 @@ META = RuleMeta(
         "aws sts assume-role",
         "aws iam list-access-keys",
         "aws iam create-access-key",
+        "aws kms {operation}",
     ),
     explains=Explains(errors=CODES),
 )

@@ -27,7 +27,7 @@ META = RuleMeta(
     # A different key explains an InvalidCiphertextException before the context does.
     after=("INCORRECT_KEY",),
     node="crypto",
-    fixes=("aws kms decrypt",),
+    fixes=("aws kms {operation}",),
     explains=Explains(errors=frozenset({"InvalidCiphertextException"})),
 )
 

@@ -21,7 +21,7 @@ META = RuleMeta(
     meaning="grants per key at the quota",
     phase="quota",
     node=None,
-    fixes=("aws kms list-grants", "aws kms retire-grant"),
+    fixes=("aws kms list-grants", "aws kms revoke-grant"),
     explains=Explains(errors=frozenset({"LimitExceededException"})),
 )
 

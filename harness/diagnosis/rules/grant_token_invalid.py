@@ -20,7 +20,7 @@ META = RuleMeta(
     # A key must be found before a grant token for it is checked.
     after=("KEY_NOT_FOUND",),
     node="resolve",
-    fixes=("aws kms list-grants", "aws kms {operation}"),
+    fixes=("aws kms {operation}",),
     explains=Explains(errors=frozenset({"InvalidGrantTokenException"})),
 )
 

@@ -19,7 +19,7 @@ META = RuleMeta(
     meaning="the KeyId passed is not the key that encrypted the ciphertext",
     phase="ciphertext",
     node="crypto",
-    fixes=("aws kms decrypt",),
+    fixes=("aws kms {operation}",),
     explains=Explains(
         errors=frozenset({"IncorrectKeyException", "InvalidCiphertextException"}), ambiguous=True
     ),

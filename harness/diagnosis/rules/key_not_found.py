@@ -23,7 +23,7 @@ META = RuleMeta(
     # The more specific causes of a NotFound (other Region, missing replica, alias) first.
     after=("WRONG_REGION", "MULTI_REGION_REPLICA_MISSING", "ALIAS_NOT_FOUND", "ALIAS_WRONG_TARGET"),
     node="resolve",
-    fixes=("aws kms describe-key", "aws kms list-aliases", "aws kms list-keys"),
+    fixes=("aws kms list-aliases", "aws kms list-keys", "aws kms {operation}"),
     explains=Explains(errors=frozenset({"NotFoundException"}), ambiguous=True),
 )
 

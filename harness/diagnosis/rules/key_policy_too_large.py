@@ -31,7 +31,7 @@ META = RuleMeta(
     # An AWS managed key's policy cannot be changed at all, whatever its size.
     after=("AWS_MANAGED_KEY_MISUSE",),
     node=None,
-    fixes=("aws kms get-key-policy", "aws kms put-key-policy"),
+    fixes=("aws kms create-grant", "aws kms get-key-policy", "aws kms put-key-policy"),
     explains=Explains(errors=frozenset({"LimitExceededException"})),
     layer="key-policy",
 )

@@ -20,7 +20,7 @@ META = RuleMeta(
     # A transient state (Creating, Updating) ranks after the states that need a fix.
     after=("KEY_UNAVAILABLE",),
     node="state",
-    fixes=("aws kms describe-key",),
+    fixes=("aws kms {operation}",),
     explains=Explains(states=frozenset({"Creating", "Updating"})),
 )
 

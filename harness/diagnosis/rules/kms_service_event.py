@@ -21,7 +21,7 @@ META = RuleMeta(
     # AWS authenticates the request before anything else (no policy is read on refusal).
     after=("CREDENTIALS_INVALID",),
     node="service",
-    fixes=("aws health describe-event-details",),
+    fixes=("aws kms {operation}",),
     explains=Explains(errors=RETRYABLE_KMS_CODES | {"ThrottlingException"}),
 )
 

@@ -32,7 +32,7 @@ META = RuleMeta(
     phase="explicit-deny",
     after=("PERMISSIONS_BOUNDARY_BLOCKS",),
     node="session",
-    fixes=("aws sts assume-role",),
+    fixes=("aws sts assume-role", "aws kms {operation}"),
 )
 
 

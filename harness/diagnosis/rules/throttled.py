@@ -19,7 +19,7 @@ META = RuleMeta(
     # An open Health event explains the throttling as well; it is the more specific cause.
     after=("KMS_SERVICE_EVENT",),
     node="service",
-    fixes=("aws service-quotas list-service-quotas",),
+    fixes=("aws kms {operation}",),
     explains=Explains(errors=frozenset({"ThrottlingException"})),
 )
 

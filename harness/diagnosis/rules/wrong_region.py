@@ -18,7 +18,7 @@ META = RuleMeta(
     meaning="the key lives in another region than the call",
     phase="resolution",
     node="resolve",
-    fixes=("aws kms describe-key",),
+    fixes=("aws kms {operation}",),
     explains=Explains(
         errors=frozenset({"NotFoundException", "InvalidArnException"}), ambiguous=True
     ),
