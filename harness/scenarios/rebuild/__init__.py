@@ -20,6 +20,7 @@ from harness.scenarios.rebuild.aliases import alias_specs
 from harness.scenarios.rebuild.call import captured_data, damage, spoiled
 from harness.scenarios.rebuild.environment import investigator_spec, lab_controls, trail_specs
 from harness.scenarios.rebuild.evidence import Evidence
+from harness.scenarios.rebuild.fix import NotDerived, fixed_setup_and_call, merge_patch
 from harness.scenarios.rebuild.grants import grant_specs
 from harness.scenarios.rebuild.identity import (
     caller_identity,
@@ -211,7 +212,22 @@ def scenario_from_bundle(
         setup["controls"] = controls
     if finding == "INVESTIGATOR_ACCESS_DENIED":
         setup["investigator"] = investigator_spec(ev)
+    fixed: tuple[dict[str, Any], dict[str, Any]] | None = None
+    if primary is not None and finding != "CREDENTIALS_INVALID":
+        try:
+            fixed = fixed_setup_and_call(
+                primary.fix.to_dict(),
+                setup,
+                call,
+                keys,
+                {caller.arn, entity_arn(book), "app"},
+                vpce_names,
+            )
+        except NotDerived as exc:
+            book.gap("fix", f"not derived from the diagnosis ({finding}): {exc}")
     rename_all(setup, call, book, keys)
+    if fixed is not None:
+        rename_all(*fixed, book, keys)
 
     observed = request.get("observed_error")
     message_rename = copy.deepcopy(book.rename)
@@ -261,6 +277,12 @@ def scenario_from_bundle(
         )
     if call.get("credentials"):
         scenario["fix"]["call"] = {"credentials": None}  # fresh credentials fix it
+    elif fixed is not None:
+        # The diagnosis's fix as a patch of this setup and call (docs/scenarios.md, Fixes).
+        for part, before, after in (("setup", setup, fixed[0]), ("call", call, fixed[1])):
+            patch = merge_patch(before, after)
+            if patch:
+                scenario["fix"][part] = patch
     validate(scenario, "the scenario built from the bundle")
     return scenario
 
