@@ -71,9 +71,7 @@ CASES: dict[str, tuple[str, str]] = {
 MORE = [
     ("ALIAS_WRONG_TARGET", "alias-wrong-target", "fix"),
     ("CIPHERTEXT_INVALID", "ciphertext-truncated", "fix"),
-    ("CREDENTIALS_INVALID", "credentials-wrong-secret", "fix"),
     ("KEY_NOT_FOUND", "cross-account-key-id-not-arn", "fix"),
-    ("KEY_STATE_TRANSITION", "key-updating", "retry"),
 ]
 RUN_HERE = set(CASES)
 
