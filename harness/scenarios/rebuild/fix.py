@@ -200,10 +200,10 @@ def _change_setup(
         principal["boundary"] = _json(opts.get("--policy-document", ""), "--policy-document")
         return True
     if service == "ec2" and command == "modify-vpc-endpoint":
-        name = vpces.get(opts.get("--vpc-endpoint-id", ""))
-        if name is None or name not in (setup.get("vpc_endpoints") or {}):
+        endpoint = vpces.get(opts.get("--vpc-endpoint-id", ""))
+        if endpoint is None or endpoint not in (setup.get("vpc_endpoints") or {}):
             raise NotDerived(f"the fix changes VPC endpoint {opts.get('--vpc-endpoint-id')}")
-        setup["vpc_endpoints"][name]["policy"] = _json(
+        setup["vpc_endpoints"][endpoint]["policy"] = _json(
             opts.get("--policy-document", ""), "--policy-document"
         )
         return True
