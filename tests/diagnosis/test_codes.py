@@ -541,3 +541,22 @@ def test_explains_is_immutable_metadata() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         meta.explains.states = frozenset()  # type: ignore[misc]
     assert isinstance(meta.explains, Explains)
+
+
+def test_each_code_explains_the_error_its_scenarios_document() -> None:
+    # The scenarios' expected errors are AWS's documented codes and messages (each scenario cites
+    # its sources); what a code declares it explains must agree with them. Codes of the
+    # investigation phase explain the evidence, not the failing call, so they are left out.
+    from harness.scenarios.catalog import load_catalog
+
+    checked, problems = 0, []
+    for s in load_catalog():
+        error = s.raw["expected"].get("error")
+        meta = by_code()[s.expected_finding].meta
+        if error is None or meta.phase == "investigation":
+            continue
+        checked += 1
+        if not ranking.agrees(s.expected_finding, messages.parse(error["code"], error["message"])):
+            problems.append(f"{s.id}: {s.expected_finding} does not explain {error['code']}")
+    assert checked >= 50
+    assert not problems, "\n".join(problems)
