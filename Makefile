@@ -12,7 +12,7 @@ TEST_WORKERS ?= 2
 PYTHON_DIRS := harness tests features bench
 
 .PHONY: help install demo test lint format typecheck pytest bench localstack localstack-down \
-        compliance clean check-python oracle examples bench-compare
+        compliance clean check-python oracle examples test-lowest bench-compare
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -69,6 +69,22 @@ test: lint typecheck oracle ## the whole suite: lint, types, oracle, LocalStack,
 	  scripts/localstack.sh down; \
 	  $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not localstack" $(PYTEST_ARGS) || status=$$?; \
 	  exit $$status
+
+# The lowest allowed versions: every direct dependency at its pyproject.toml floor (pinned by
+# scripts/lowest-constraints.py, resolved lowest-direct by uv) in .venv-lowest, then the fast
+# tests (no LocalStack, Terraform, oracle or slow tests) on both cores.
+VENV_LOWEST := .venv-lowest
+LOWEST_TESTS ?= tests/architecture/test_import_cycles.py tests/aws tests/foundation tests/policy \
+                tests/evidence tests/lab
+test-lowest: check-python ## the fast tests on the lowest allowed dependency versions (.venv-lowest)
+	@test -x $(VENV_LOWEST)/bin/uv || { echo "kmslab: creating $(VENV_LOWEST) with uv ..."; \
+	  $(PYTHON) -m venv $(VENV_LOWEST) && $(VENV_LOWEST)/bin/pip install -q uv; }
+	@$(PYTHON) scripts/lowest-constraints.py > $(VENV_LOWEST)/floors.txt
+	@echo "kmslab: installing the lowest allowed versions into $(VENV_LOWEST) ..."
+	$(VENV_LOWEST)/bin/uv pip install -q --python $(VENV_LOWEST)/bin/python \
+	  --resolution lowest-direct -c $(VENV_LOWEST)/floors.txt -e '.[test]'
+	$(VENV_LOWEST)/bin/python -m pytest -p no:cacheprovider -n $(TEST_WORKERS) -q \
+	  -m "not localstack and not slow and not terraform and not oracle" $(LOWEST_TESTS)
 
 bench: install ## benchmarks with baselines measured in the same run (starts LocalStack for its baseline)
 	@PYTHON=$(PYTHON) scripts/localstack.sh up
