@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.diagnosis import arns
+from harness.aws import arns
 from harness.diagnosis.rules._policy import as_list, covers_action, statements
 
 # What PutKeyPolicy's lockout safety check says (API_PutKeyPolicy.html, MalformedPolicyDocumentException).

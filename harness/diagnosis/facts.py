@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
+from harness.aws import arns
 from harness.aws.codes import THROTTLING_CODES
-from harness.diagnosis import arns
 
 # Errors that are facts about the subject, not a failure of the investigation.
 _EVIDENCE_ERRORS = {
@@ -281,7 +281,7 @@ class Facts:
     # -- the principal -----------------------------------------------------------------------
 
     @cached_property
-    def principal(self) -> arns.Principal:
+    def principal(self) -> arns.PrincipalArn:
         return arns.principal(self.principal_arn)
 
     @cached_property

@@ -12,7 +12,7 @@ import re
 import shlex
 from typing import Any
 
-from harness.diagnosis import arns
+from harness.aws import arns
 from harness.diagnosis.appliers import Applier, iam_applier, key_applier, lockout_safe
 from harness.diagnosis.facts import Facts
 from harness.diagnosis.model import Fix

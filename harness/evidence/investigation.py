@@ -9,8 +9,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from harness.aws.arns import PrincipalArn
 from harness.evidence.calls import CallLog, Credentials
-from harness.evidence.request import InvestigationRequest, KeyRef, Principal
+from harness.evidence.request import InvestigationRequest, KeyRef
 from harness.evidence.threads import DaemonPool
 
 T = TypeVar("T")
@@ -26,7 +27,7 @@ class DeadlineExceeded(Exception):
 @dataclass
 class Investigation:
     request: InvestigationRequest
-    principal: Principal
+    principal: PrincipalArn
     key_ref: KeyRef
     region: str  # where the failing call was made
     key_region: str  # where the key lives (the key ARN's region, else the call's)

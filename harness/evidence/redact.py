@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from harness.aws import arns
+
 _ACCOUNT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _NAME_CHARS = r"[A-Za-z0-9_+=,.@-]+"
@@ -29,13 +31,10 @@ _ALIAS = re.compile(r"(?<![A-Za-z0-9_/-])alias/(" + r"[A-Za-z0-9/_-]+" + r")")
 _LOG_GROUP = re.compile(r"(:log-group:)([A-Za-z0-9_./#-]+)")
 _TRAIL = re.compile(r"(:trail/)([A-Za-z0-9_.-]+)")
 # Key ids: a UUID, or mrk- and 32 hex digits for multi-Region keys (API_CreateKey.html).
-_KEY_ID = re.compile(
-    r"(?<![A-Za-z0-9-])(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
-    r"(?![A-Za-z0-9-])"
-)
+_KEY_ID = re.compile(rf"(?<![A-Za-z0-9-])({arns.KEY_ID_PATTERN})(?![A-Za-z0-9-])")
 # IAM unique ids and access key ids by their documented prefixes (reference_identifiers.html).
 _UNIQUE_ID = re.compile(
-    r"(?<![A-Za-z0-9])(AROA|AIDA|AGPA|ANPA|ANVA|AIPA|ASIA|AKIA|ABIA|ACCA|APKA|ASCA)([A-Z0-9]{12,})"
+    rf"(?<![A-Za-z0-9])({'|'.join(arns.UNIQUE_ID_PREFIXES)})([A-Z0-9]{{12,}})"
     r"(?![A-Za-z0-9])"
 )
 _ORG_IDS = re.compile(r"\b(o-[a-z0-9]{10,32}|ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})\b")

@@ -6,65 +6,25 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.aws import arns
+from harness.aws.arns import PrincipalArn
 from harness.errors import UsageError
 
 ACCOUNT_RE = re.compile(r"^\d{12}$")
-_PRINCIPAL_RE = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):(?P<service>iam|sts)::(?P<account>\d{12}):(?P<resource>.+)$"
-)
 _KEY_ARN_RE = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"(?P<kind>key|alias)/(?P<name>.+)$"
 )
 
 
-@dataclass(frozen=True)
-class Principal:
-    """The IAM identity behind a principal ARN (role for an assumed-role session)."""
-
-    arn: str
-    account: str
-    partition: str
-    kind: str  # "role" | "user" | "assumed-role" | "root" | "federated-user" | "other"
-    name: str | None = None  # role or user name, without its path
-    session: str | None = None
-
-    @property
-    def role_name(self) -> str | None:
-        return self.name if self.kind in ("role", "assumed-role") else None
-
-    @property
-    def user_name(self) -> str | None:
-        return self.name if self.kind == "user" else None
-
-    def role_arn_prefix(self) -> str | None:
-        """`arn:...:role/` + name is matched as a suffix because roles can have paths."""
-        if self.role_name is None:
-            return None
-        return f"arn:{self.partition}:iam::{self.account}:role/"
-
-
-def parse_principal(arn: str) -> Principal:
-    match = _PRINCIPAL_RE.match(arn)
-    if not match:
+def parse_principal(arn: str) -> PrincipalArn:
+    """The principal under investigation: an IAM or STS ARN (one line and exit 2 otherwise)."""
+    if arns.iam_principal_arn(arn) is None:
         raise UsageError(
             f"principal is not an IAM or STS ARN: {arn!r} "
             "(expected arn:aws:iam::ACCOUNT:role/NAME, user/NAME or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)"
         )
-    partition, service, account, resource = match.group(
-        "partition", "service", "account", "resource"
-    )
-    parts = resource.split("/")
-    if service == "sts" and parts[0] == "assumed-role" and len(parts) >= 3:
-        return Principal(arn, account, partition, "assumed-role", parts[1], "/".join(parts[2:]))
-    if service == "sts" and parts[0] == "federated-user" and len(parts) >= 2:
-        return Principal(arn, account, partition, "federated-user", parts[-1])
-    if service == "iam" and resource == "root":
-        return Principal(arn, account, partition, "root")
-    if service == "iam" and parts[0] in ("role", "user") and len(parts) >= 2:
-        # The last segment is the name; the ones between are the path.
-        return Principal(arn, account, partition, parts[0], parts[-1])
-    return Principal(arn, account, partition, "other")
+    return arns.principal(arn)
 
 
 @dataclass(frozen=True)
@@ -125,7 +85,7 @@ class InvestigationRequest:
             raise UsageError("ciphertext facts are only length and kms_blob, never the bytes")
 
     @property
-    def parsed_principal(self) -> Principal:
+    def parsed_principal(self) -> PrincipalArn:
         return parse_principal(self.principal)
 
     @property

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request
 
+from harness.aws.arns import is_account_id
 from harness.lab import sigv4
 from harness.lab.errors import AwsError
-from harness.lab.identity import Principal, is_account_id, operator
+from harness.lab.identity import Principal, operator
 from harness.lab.protocol import AwsRequest, credential_scope
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ import botocore.credentials
 import botocore.exceptions
 from werkzeug.wrappers import Request, Response
 
+from harness.aws.arns import is_account_id
 from harness.errors import EndpointError, KmslabError, UsageError
 from harness.lab import protocol, validate
 from harness.lab.authn import Authenticator, check_context
@@ -24,7 +25,7 @@ from harness.lab.controls import Controls
 from harness.lab.errors import THROTTLING_MESSAGE, AwsError
 from harness.lab.health import Health
 from harness.lab.iam import IamView, is_mutation
-from harness.lab.identity import IdentityStore, Principal, is_account_id
+from harness.lab.identity import IdentityStore, Principal
 from harness.lab.kms.call import KmsCall
 from harness.lab.kms.keystate import CRYPTO_OPERATIONS
 from harness.lab.kms.model import KmsStore

@@ -13,11 +13,9 @@ from urllib.parse import unquote
 
 import botocore.exceptions
 
+from harness.aws import arns
 from harness.lab.upstream import Upstream
 
-ROLE_ARN_RE = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:(.*)/)?([^/]+)$")
-USER_ARN_RE = re.compile(r"^arn:aws:iam::(\d{12}):user/(?:(.*)/)?([^/]+)$")
-SESSION_ARN_RE = re.compile(r"^arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)$")
 POLICY_ARN_RE = re.compile(r"^arn:aws:iam::(\d{12}|aws):policy/(.+)$")
 READ_PREFIXES = ("Get", "List", "Simulate", "Generate")
 
@@ -112,17 +110,17 @@ class IamView:
 
     def principal_exists(self, arn: str) -> bool:
         """Whether an IAM principal ARN names a role or user that exists (for key policies)."""
-        m = ROLE_ARN_RE.match(arn)
-        if m:
-            role = self.role(m.group(1), m.group(3))
+        who = arns.principal(arn)
+        if who.partition != "aws":
+            return False
+        if who.kind == "role":
+            role = self.role(who.account, who.name)
             return role is not None and role.get("Arn") == arn
-        m = USER_ARN_RE.match(arn)
-        if m:
-            user = self.user(m.group(1), m.group(3))
+        if who.kind == "user":
+            user = self.user(who.account, who.name)
             return user is not None and user.get("Arn") == arn
-        m = SESSION_ARN_RE.match(arn)
-        if m:
-            return self.role(m.group(1), m.group(2)) is not None
+        if who.kind == "assumed-role":
+            return self.role(who.account, who.name) is not None
         return False
 
     def policies_of(

@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.aws.arns import is_account_id
 from harness.lab.errors import INVALID_TOKEN_MESSAGE, AwsError
 
 _ALNUM = string.ascii_uppercase + string.digits
@@ -16,10 +17,6 @@ _ALNUM = string.ascii_uppercase + string.digits
 
 def random_id(prefix: str, length: int = 16) -> str:
     return prefix + "".join(secrets.choice(_ALNUM) for _ in range(length))
-
-
-def is_account_id(value: str) -> bool:
-    return len(value) == 12 and value.isdigit()
 
 
 @dataclass

@@ -7,6 +7,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from harness.aws import arns
 from harness.lab.errors import AwsError
 from harness.lab.identity import Principal, random_id
 from harness.lab.protocol import xml_value
@@ -14,7 +15,7 @@ from harness.lab.protocol import xml_value
 if TYPE_CHECKING:
     from harness.lab.gateway import Lab
 
-ROLE_ARN_RE = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:(.*)/)?([\w+=,.@-]+)$")
+ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]+$")
 SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
 # AWS packs session policies; the plain-text limit is 2,048 characters (API_AssumeRole.html).
 MAX_SESSION_POLICY_CHARS = 2048
@@ -61,8 +62,12 @@ class Sts:
     ) -> tuple[str, Principal, dict[str, Any]]:
         role_arn = params.get("RoleArn", "")
         session = params.get("RoleSessionName", "")
-        match = ROLE_ARN_RE.match(role_arn)
-        if match is None:
+        role_ref = arns.principal(role_arn)
+        if (
+            role_ref.kind != "role"
+            or role_ref.partition != "aws"
+            or not ROLE_NAME_RE.match(role_ref.name)
+        ):
             raise _error("ValidationError", f"{role_arn} is invalid")
         if not SESSION_NAME_RE.match(session):
             raise _error(
@@ -70,7 +75,7 @@ class Sts:
                 "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: "
                 "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
             )
-        account, name = match.group(1), match.group(3)
+        account, name = role_ref.account, role_ref.name
         role = self.lab.iam.role(account, name)
         if role is None or role.get("Arn") != role_arn:
             raise _error(
@@ -108,8 +113,8 @@ class Sts:
                     "MalformedPolicyDocument", "The policy is not in the valid JSON format."
                 ) from exc
             statements += _statements(doc)
-        arns = policy_arns(params)
-        for arn in arns:
+        policy_arn_list = policy_arns(params)
+        for arn in policy_arn_list:
             doc = self.lab.iam.managed_policy(arn)
             if doc is None:
                 raise _error(
@@ -119,7 +124,7 @@ class Sts:
             statements += _statements(doc)
         session_policy = (
             {"Version": "2012-10-17", "Statement": statements}
-            if inline is not None or arns
+            if inline is not None or policy_arn_list
             else None
         )
         template = Principal(
@@ -151,8 +156,8 @@ class Sts:
         }
         if inline is not None:
             request["policy"] = inline
-        if arns:
-            request["policyArns"] = [{"arn": a} for a in arns]
+        if policy_arn_list:
+            request["policyArns"] = [{"arn": a} for a in policy_arn_list]
         return xml, principal, request
 
     def get_session_token(self, caller: Principal, params: dict[str, str]) -> tuple[str, Principal]:

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.aws import arns
 from harness.policy import principals as P
 from harness.policy.conditions import Condition, Context, compile_block, substitute
 from harness.policy.errors import PolicyError
@@ -353,7 +354,7 @@ def compile_statement(raw: Any, index: int, *, policy: str, resource_policy: boo
         )
         not_principal = fname == "NotPrincipal"
         for ptype, v in principals:
-            if ptype == "AWS" and P._UNIQUE_ID.match(v):
+            if ptype == "AWS" and arns.unique_id_kind(v):
                 warnings.append(
                     f"statement {index} names the unique id {v}: the principal was deleted, "
                     "so it matches no current principal"

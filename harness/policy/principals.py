@@ -8,10 +8,10 @@ that exists now (principal-roles, "If you delete the role ... the principal ID")
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from harness.aws import arns
 from harness.policy.errors import PolicyError
 
 # How a Principal value matched the caller. The kind decides which implicit denies still apply
@@ -25,10 +25,6 @@ FEDERATED_USER = "federated-user"  # the exact GetFederationToken session
 WILDCARD = "wildcard"  # "*" or {"AWS": "*"}
 SERVICE = "service"  # a service principal
 ROOT = "root"  # the caller is the account root user and the account is named
-
-_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):(iam|sts)::(\d{12}):(.+)$")
-_UNIQUE_ID = re.compile(r"^A(ROA|IDA|GPA|NPA|NVA|KIA|SIA|PKA|ISA|CCA)[A-Z0-9]{8,}$")
-_SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
 
 
 @dataclass(frozen=True)
@@ -74,46 +70,39 @@ def parse_caller(arn: str) -> Caller:
     """The request principal. Raises PolicyError for anything that is not a principal ARN."""
     if not isinstance(arn, str) or not arn:
         raise PolicyError("request.principal must be a principal ARN", field="request.principal")
-    if _SERVICE.match(arn):
+    who = arns.principal(arn)
+    if who.kind == "service":
         return Caller(arn=arn, kind="service", account="", name=arn)
-    if re.fullmatch(r"\d{12}", arn):
+    if arns.is_account_id(arn):
         return Caller(arn=f"arn:aws:iam::{arn}:root", kind="root", account=arn)
-    m = _ARN.match(arn)
-    if not m:
+    syntax = arns.iam_principal_arn(arn)
+    if syntax is None:
         raise PolicyError(
             f"{arn!r} is not an IAM/STS principal ARN or a service principal",
             field="request.principal",
         )
-    partition, service, account, rest = m.groups()
-    if service == "iam" and rest == "root":
+    account, partition = syntax.account, syntax.partition
+    if who.kind == "root":
         return Caller(arn=arn, kind="root", account=account, partition=partition)
-    if service == "sts" and rest.startswith("assumed-role/"):
-        parts = rest.split("/")
-        if len(parts) != 3 or not parts[1] or not parts[2]:
-            raise PolicyError(f"malformed assumed-role ARN {arn!r}", field="request.principal")
+    if who.kind == "assumed-role":
         return Caller(
             arn=arn,
             kind="session",
             account=account,
             partition=partition,
-            name=parts[1],
-            session=parts[2],
+            name=who.name,
+            session=who.session,
         )
-    if service == "sts" and rest.startswith("federated-user/"):
-        name = rest.split("/", 1)[1]
-        return Caller(
-            arn=arn, kind="federated-user", account=account, partition=partition, name=name
-        )
-    if service == "iam" and (rest.startswith("user/") or rest.startswith("role/")):
-        kind, _, tail = rest.partition("/")
-        path, _, name = tail.rpartition("/")
+    if syntax.service == "sts" and syntax.resource.startswith("assumed-role/"):
+        raise PolicyError(f"malformed assumed-role ARN {arn!r}", field="request.principal")
+    if who.kind in ("federated-user", "role", "user"):
         return Caller(
             arn=arn,
-            kind=kind,
+            kind=who.kind,
             account=account,
             partition=partition,
-            name=name,
-            path="/" + path + "/" if path else "/",
+            name=who.name,
+            path=who.path,
         )
     raise PolicyError(f"unsupported principal ARN {arn!r}", field="request.principal")
 
@@ -130,17 +119,19 @@ def match_aws_value(value: str, caller: Caller, negated: bool = False) -> tuple[
     """
     if value == "*":
         return WILDCARD, "'*' names every AWS principal"
-    if _UNIQUE_ID.match(value):
+    if arns.unique_id_kind(value):
         return (
             NONE,
             f"{value} is a unique id of a principal that was deleted; it names no current principal",
         )
-    if re.fullmatch(r"\d{12}", value):
+    if arns.is_account_id(value):
         value = f"arn:aws:iam::{value}:root"
-    m = _ARN.match(value)
-    if not m:
+    parsed = arns.iam_principal_arn(value)
+    if parsed is None:
         return NONE, f"{value!r} is not a principal ARN"
-    partition, service, account, rest = m.groups()
+    partition, service, account, rest = (
+        parsed.partition, parsed.service, parsed.account, parsed.resource
+    )  # fmt: skip
     if caller.kind == "service":
         return NONE, f"{value} is an AWS principal; the caller is the service {caller.arn}"
     if account != caller.account or partition != caller.partition:

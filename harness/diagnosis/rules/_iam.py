@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.diagnosis import arns
+from harness.aws import arns
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import identity_fix as put_identity_fix
 from harness.diagnosis.fixes import identity_policy, needed_actions

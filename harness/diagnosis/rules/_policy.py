@@ -7,15 +7,12 @@ statements that almost matched (IAM reference_policies_elements_principal.html f
 from __future__ import annotations
 
 import fnmatch
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from harness.diagnosis import arns
+from harness.aws import arns
 from harness.diagnosis.context import Context
 from harness.diagnosis.facts import Facts
-
-_UNIQUE_ID = re.compile(r"^(AROA|AIDA)[A-Z0-9]{8,}$")
 
 
 def as_list(value: Any) -> list[Any]:
@@ -68,7 +65,7 @@ def classify(facts: Facts, value: str) -> tuple[str, str] | None:
     if not p.name:
         return None
     entity = facts.identity_entity or {}
-    if _UNIQUE_ID.match(value):
+    if arns.unique_id_kind(value) in ("role", "user"):
         current = entity.get("RoleId") or entity.get("UserId")
         if current and current != value:
             return (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.diagnosis import arns
+from harness.aws import arns
 from harness.diagnosis.context import Context
 from harness.diagnosis.model import Evidence
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.diagnosis import arns
+from harness.aws import arns
 from harness.diagnosis.appliers import key_applier
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import (

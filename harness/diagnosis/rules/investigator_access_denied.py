@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from harness.diagnosis import arns
+from harness.aws import arns
 from harness.diagnosis.appliers import iam_applier
 from harness.diagnosis.context import Context
 from harness.diagnosis.facts import permission_for

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from harness.aws import arns
 from harness.aws.operations import GRANT_OPERATIONS  # in the API model's enum order
 from harness.lab.errors import AwsError, not_found, validation
 from harness.lab.kms.call import KmsCall
@@ -16,16 +16,26 @@ from harness.lab.kms.specs import page
 if TYPE_CHECKING:
     from harness.lab.kms.service import KmsService
 
-PRINCIPAL_RE = re.compile(
-    r"^(arn:aws:(iam|sts)::\d{12}:(root|role/.+|user/.+|assumed-role/.+)|[a-z0-9.-]+\.amazonaws\.com)$"
-)
 QUOTA_MESSAGE = (
     "The request was rejected because a quota was exceeded: grants per KMS key ({quota})."
 )
 
 
+def _grantee(who: arns.PrincipalArn) -> bool:
+    """A principal a grant can name: an account (by its root ARN), role, user, role session or
+    service principal (API_CreateGrant.html, GranteePrincipal)."""
+    if who.kind == "service":
+        return True
+    return (
+        who.partition == "aws"
+        and who.arn.startswith("arn:")
+        and (who.kind in ("root", "role", "user", "assumed-role"))
+    )
+
+
 def _check_principal(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not PRINCIPAL_RE.match(value):
+    who = arns.principal(value) if isinstance(value, str) else None
+    if who is None or not _grantee(who):
         raise validation(f"Invalid {field}: {value!r} is not a valid principal.")
     return value
 

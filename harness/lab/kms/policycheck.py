@@ -4,19 +4,16 @@ JSON syntax, principals that exist, the size limit and the lockout safety check.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
+from harness.aws import arns
 from harness.lab.errors import AwsError
 
 # key-policy-overview.html "Key policy format": up to 32 KB (32,768 bytes).
 MAX_POLICY_BYTES = 32768
 INVALID_PRINCIPALS = "Policy contains a statement with one or more invalid principals."
 LOCKOUT = "The new key policy will not allow you to update the key policy in the future."
-ACCOUNT_RE = re.compile(r"^\d{12}$")
-IAM_ARN_RE = re.compile(r"^arn:aws:(iam|sts)::(\d{12}):(.+)$")
-SERVICE_RE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
 
 
 def malformed(message: str) -> AwsError:
@@ -71,22 +68,21 @@ def principal_valid(entry: str, exists: Callable[[str], bool]) -> bool:
     if entry == "*":
         return True
     if kind == "Service":
-        return bool(SERVICE_RE.match(value))
+        return arns.is_service_principal(value)
     if kind == "Federated":
         return bool(value)
     if kind == "CanonicalUser":
         return bool(value)
     if kind != "AWS":
         return False
-    if value == "*" or ACCOUNT_RE.match(value):
+    if value == "*" or arns.is_account_id(value):
         return True
-    match = IAM_ARN_RE.match(value)
-    if match is None:
+    parsed = arns.parse(value)
+    if parsed is None or parsed.partition != "aws" or arns.iam_principal_arn(value) is None:
         return False  # bare unique ids (AROA.../AIDA...) of deleted principals are invalid
-    resource = match.group(3)
-    if "*" in resource or "?" in resource:
+    if "*" in parsed.resource or "?" in parsed.resource:
         return False
-    if resource == "root":
+    if parsed.resource == "root":
         return True
     return exists(value)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.scenarios.rebuild.evidence import Evidence, document
-from harness.scenarios.rebuild.principals import Book, Caller
+from harness.scenarios.rebuild.principals import Book, IncidentCaller
 
 
 def caller_identity(ev: Evidence, book: Book) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def caller_identity(ev: Evidence, book: Book) -> dict[str, Any]:
     return out
 
 
-def session_policy(ev: Evidence, caller: Caller) -> dict[str, Any] | None:
+def session_policy(ev: Evidence, caller: IncidentCaller) -> dict[str, Any] | None:
     """The session policy of the caller's session, from the latest AssumeRole event of it."""
     if not caller.session:
         return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from harness.aws import arns
 from harness.scenarios.rebuild.evidence import Evidence, document
 from harness.scenarios.rebuild.names import logical
 from harness.scenarios.rebuild.principals import Book
@@ -192,7 +193,11 @@ def deleted_principals(current: dict[str, Any], logged: dict[str, Any]) -> dict[
         match = match or (then[i] if i < len(then) else None)
         if match is None:
             continue
-        ids = [v for k, v in aws_principals(st) if k == "AWS" and v[:4] in ("AROA", "AIDA")]
+        ids = [
+            v
+            for k, v in aws_principals(st)
+            if k == "AWS" and arns.unique_id_kind(v) in ("role", "user")
+        ]
         gone = [
             v
             for k, v in aws_principals(match)

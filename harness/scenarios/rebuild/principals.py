@@ -16,26 +16,22 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.aws import arns
 from harness.errors import UsageError
 from harness.scenarios.rebuild.evidence import aws_principals, statements
 from harness.scenarios.rebuild.names import Renamer, logical
 
-IAM_ARN = re.compile(
-    r"^arn:aws[a-z-]*:iam::(\d{12}):(role|user)((?:/[A-Za-z0-9+=,.@_-]+)*)/([A-Za-z0-9+=,.@_-]+)$"
-)
-SESSION_ARN = re.compile(
-    r"^arn:aws[a-z-]*:sts::(\d{12}):assumed-role/([A-Za-z0-9+=,.@_-]+)/([A-Za-z0-9+=,.@_-]+)$"
-)
-ROOT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):root$")
-ACCOUNT = re.compile(r"^\d{12}$")
-UNIQUE_ID = re.compile(r"^(AROA|AIDA)[A-Z0-9]{8,}$")
+# The characters IAM allows in role, user and session names and path segments (API_CreateRole.html).
+_PLAIN = re.compile(r"^[A-Za-z0-9+=,.@_-]+$")
 # The scenario schema's limits on a principal's name and path.
 NAME_OK = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,40}$")
 PATH_OK = re.compile(r"^/([A-Za-z0-9_.-]+/)*$")
 
 
 @dataclass
-class Caller:
+class IncidentCaller:
+    """The principal of the incident, as the rebuilt lab calls: a role (or its session) or a user."""
+
     arn: str
     account: str
     kind: str  # role | user
@@ -44,14 +40,22 @@ class Caller:
     session: str | None
 
 
-def parse_caller(arn: str) -> Caller:
-    session = SESSION_ARN.match(arn)
-    if session:
-        return Caller(arn, session.group(1), "role", session.group(2), "/", session.group(3))
-    entity = IAM_ARN.match(arn)
-    if entity:
-        path = (entity.group(3) or "") + "/"
-        return Caller(arn, entity.group(1), entity.group(2), entity.group(4), path, None)
+def _buildable(who: arns.PrincipalArn) -> bool:
+    """A role, user or role session whose names the lab can create."""
+    if who.kind not in ("role", "user", "assumed-role"):
+        return False
+    segments = [who.name, *(who.path.strip("/").split("/") if who.path != "/" else [])]
+    if who.kind == "assumed-role":
+        segments.append(who.session)
+    return all(_PLAIN.match(segment) for segment in segments)
+
+
+def parse_caller(arn: str) -> IncidentCaller:
+    who = arns.principal(arn)
+    if _buildable(who) and who.kind == "assumed-role":
+        return IncidentCaller(arn, who.account, "role", who.name, "/", who.session)
+    if _buildable(who):
+        return IncidentCaller(arn, who.account, who.kind, who.name, who.path, None)
     raise UsageError(
         f"the bundle's principal {arn!r} cannot be rebuilt: the lab calls as a role, a role "
         "session or an IAM user"
@@ -62,7 +66,7 @@ def parse_caller(arn: str) -> Caller:
 class Book:
     """Accounts and principals of the rebuilt setup, and how literals become references."""
 
-    caller: Caller
+    caller: IncidentCaller
     key_account: str
     accounts: dict[str, str] = field(default_factory=dict)  # logical -> id
     principals: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -132,30 +136,23 @@ class Book:
         """Make sure an AWS principal value a policy or grant names can be rebuilt."""
         if value == "*":
             return
-        if ACCOUNT.match(value):
-            self.account(value)
+        who = arns.principal(value)
+        if who.kind == "root":
+            self.account(who.account)
             return
-        root = ROOT_ARN.match(value)
-        if root:
-            self.account(root.group(1))
+        if _buildable(who) and who.kind in ("role", "user"):
+            self.entity(who.account, who.kind, who.path, who.name, where)
             return
-        entity = IAM_ARN.match(value)
-        if entity:
-            path = (entity.group(3) or "") + "/"
-            self.entity(entity.group(1), entity.group(2), path, entity.group(4), where)
-            return
-        session = SESSION_ARN.match(value)
-        if session:
-            account, role, name = session.groups()
-            logical_name = self.entity(account, "role", "/", role, where)
+        if _buildable(who):  # a role session
+            logical_name = self.entity(who.account, "role", "/", who.name, where)
             if logical_name:
                 self.rename.add(
                     value,
-                    f"arn:aws:sts::${{account.{self.account(account)}}}:assumed-role/"
-                    f"${{principal.{logical_name}.name}}/{name}",
+                    f"arn:aws:sts::${{account.{self.account(who.account)}}}:assumed-role/"
+                    f"${{principal.{logical_name}.name}}/{who.session}",
                 )
             return
-        if UNIQUE_ID.match(value):
+        if arns.unique_id_kind(value) in ("role", "user"):
             self.orphan(value, where)
             return
         self.gap(f"principal {value}", f"named in {where}; not a principal the lab can build")
@@ -165,13 +162,10 @@ class Book:
         if unique_id in self._orphans:
             return self._orphans[unique_id]
         named = self.deleted.get(unique_id)
-        entity = IAM_ARN.match(named or "")
-        if entity:
+        entity = arns.principal(named or "")
+        if _buildable(entity) and entity.kind in ("role", "user"):
             # CloudTrail's copy of the policy names the principal that stood there.
-            path = (entity.group(3) or "") + "/"
-            logical_name = self.entity(
-                entity.group(1), entity.group(2), path, entity.group(4), where
-            )
+            logical_name = self.entity(entity.account, entity.kind, entity.path, entity.name, where)
             if logical_name:
                 self.principals[logical_name]["recreated"] = True
                 self._orphans[unique_id] = logical_name
@@ -181,7 +175,7 @@ class Book:
                     "principal, deleted and recreated after the policy named it",
                 )
                 return logical_name
-        kind = "role" if unique_id.startswith("AROA") else "user"
+        kind = "role" if arns.unique_id_kind(unique_id) == "role" else "user"
         n = len(self._orphans) + 1
         logical_name = logical(f"orphaned_{kind}_{n}", self._names)
         name = f"kmslab-orphaned-{kind}-{n}"
