@@ -162,7 +162,7 @@ def lockout_safe(
     if not applier.arn or applier.nobody or applier.unknown:
         return new_policy, ""
     resource = _key_resource(facts)
-    account = applier.arn.split(":")[4]
+    account = arns.account_of(applier.arn) or ""
     still = (
         _account_delegated(new_policy, account, "kms:PutKeyPolicy", resource)
         if applier.is_account

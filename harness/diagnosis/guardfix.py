@@ -17,6 +17,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from harness.aws import arns
+from harness.aws.organizations import POLICY_TYPE_OF_LAYER
 from harness.diagnosis.appliers import Applier, iam_applier, org_applier, root_of
 from harness.diagnosis.context import Context
 from harness.diagnosis.facts import Facts
@@ -34,7 +36,7 @@ from harness.diagnosis.fixes import (
 from harness.diagnosis.model import Fix
 from harness.diagnosis.rules._policy import as_list, matched_denies
 
-_ORG_TYPES = {"scp": "SERVICE_CONTROL_POLICY", "rcp": "RESOURCE_CONTROL_POLICY"}
+_ORG_TYPES = POLICY_TYPE_OF_LAYER
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,7 @@ def org_fix(ctx: Context, layer: str) -> Fix:
 def _org_unread_fix(ctx: Context, layer: str, applier: Applier, account: str, name: str) -> Fix:
     """The organization policies were not readable (a member account never can): say who can
     read them and give the commands that find the one to change."""
-    mgmt = applier.arn.split(":")[4] if applier.arn else "the management account"
+    mgmt = arns.account_of(applier.arn) or "the management account"
     filt = _ORG_TYPES[layer]
     who = policy_principal(ctx.facts)
     return Fix(

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from harness.aws.codes import RETRYABLE_KMS_CODES
+from harness.aws.errors import KEY_STATE_WORDS, InvalidArnNotFound, KmsAccessDenied, NotFound
 
 # Phrase -> evaluator layer (contract section 2 layer names). Longest phrases first.
 _LAYER_PHRASES: tuple[tuple[str, str], ...] = (
@@ -26,19 +27,20 @@ _LAYER_PHRASES: tuple[tuple[str, str], ...] = (
     ("vpc endpoint policy", "vpc-endpoint"),
 )
 
-_AMBIGUOUS = "the ciphertext refers to a customer master key that does not exist"
+# The text AWS gives for a ciphertext whose key it will not name (its first clause).
+_AMBIGUOUS = KmsAccessDenied.TEMPLATE.split(",")[0].lower()
+_INVALID_ARN = InvalidArnNotFound.TEMPLATE.split("{")[0].strip().lower()
 _USER = re.compile(r"User: (\S+) is not authorized to perform: (\S+)", re.IGNORECASE)
 _RESOURCE = re.compile(r"on resource: (arn:\S+?)(?: because| with|$|\s)", re.IGNORECASE)
 _KEY_NOT_FOUND = re.compile(r"Key '?(arn:aws[\w-]*:kms:[^' ]+)'? does not exist", re.IGNORECASE)
 _ALIAS_NOT_FOUND = re.compile(r"Alias (arn:aws[\w-]*:kms:\S+?) is not found", re.IGNORECASE)
 
-STATE_PHRASES: tuple[tuple[str, str], ...] = (
-    ("is disabled", "Disabled"),
-    ("pending deletion", "PendingDeletion"),
-    ("pending import", "PendingImport"),
-    ("is unavailable", "Unavailable"),
-    ("is creating", "Creating"),
-    ("is updating", "Updating"),
+# "<arn> is <state words>." (KMSInvalidStateException, DisabledException), longest words first.
+STATE_PHRASES: tuple[tuple[str, str], ...] = tuple(
+    sorted(
+        ((f"is {words}", state) for state, words in KEY_STATE_WORDS.items()),
+        key=lambda p: -len(p[0]),
+    )
 )
 
 RETRYABLE = RETRYABLE_KMS_CODES  # the name the rules and the ranking use
@@ -102,5 +104,5 @@ def parse(code: str, message: str) -> Signal:
         resource=r.group(1) if r else "",
         state=state,
         not_found_arn=nf.group(1) if nf else "",
-        invalid_arn=code == "NotFoundException" and "invalid arn" in low,
+        invalid_arn=code == NotFound.CODE and _INVALID_ARN in low,
     )

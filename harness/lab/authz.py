@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
+from harness.aws import arns
+from harness.aws.organizations import RCP, SCP
 from harness.lab import validate
 from harness.lab.decisions import DecisionLog
 from harness.lab.errors import AwsError
@@ -143,7 +145,7 @@ class Authorizer:
             doc["permissions_boundary"] = boundary
         if p.session_policy is not None:
             doc["session_policy"] = p.session_policy
-        scps = lab.orgs.levels(p.account, "SERVICE_CONTROL_POLICY")
+        scps = lab.orgs.levels(p.account, SCP)
         if scps:
             doc["scps"] = scps
         if vpce_policy is not None:
@@ -174,7 +176,7 @@ class Authorizer:
         if aliases:
             context.setdefault("kms:ResourceAliases", aliases)
         doc["key_policy"] = key_policy if key_policy is not None else _policy(key.policy)
-        rcps = lab.orgs.levels(key.account, "RESOURCE_CONTROL_POLICY")
+        rcps = lab.orgs.levels(key.account, RCP)
         if rcps and key.manager == "CUSTOMER":
             doc["rcps"] = rcps
         grants = lab.kms.effective_grants(key, list(ctx.get("_grant_tokens") or []))
@@ -241,7 +243,7 @@ class Authorizer:
         doc["request"]["resource"] = resource
         if resource_policy is not None:
             doc["key_policy"] = resource_policy
-            doc["request"]["key_account"] = resource.split(":")[4]
+            doc["request"]["key_account"] = arns.account_of(resource) or ""
         try:
             result = evaluate(doc)
         except PolicyError as exc:
@@ -264,7 +266,8 @@ class Authorizer:
         PutKeyPolicy request on this key under the new policy? Decided as that request would
         be: on the key ARN, through the IAM policies when the policy delegates to the account;
         operators as the account's root user."""
-        region, account = key_arn.split(":")[3:5]
+        parsed = arns.parse(key_arn)
+        region, account = (parsed.region, parsed.account) if parsed else ("", "")
         call = KmsCall(principal, region, "PutKeyPolicy", {})
         doc = self.document(call, None, "kms:PutKeyPolicy", {})
         doc["request"]["resource"] = key_arn

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
+from harness.aws import arns
 from harness.lab.errors import AwsError
 from harness.lab.identity import Principal
 
@@ -221,7 +222,11 @@ class CloudTrail:
             record["errorMessage"] = error.message
         if resources:
             record["resources"] = [
-                {"accountId": arn.split(":")[4] or account, "type": _resource_type(arn), "ARN": arn}
+                {
+                    "accountId": arns.account_of(arn) or account,
+                    "type": _resource_type(arn),
+                    "ARN": arn,
+                }
                 for arn in resources
             ]
         if vpce:
@@ -257,10 +262,10 @@ class CloudTrail:
         group_arn = trail.params.get("CloudWatchLogsLogGroupArn")
         if not group_arn:
             return
-        parts = group_arn.split(":")
-        if len(parts) < 7:
+        parsed = arns.parse(group_arn)
+        if parsed is None or parsed.resource.count(":") < 1 or parsed.resource_type != "log-group":
             return
-        region, account, group = parts[3], parts[4], parts[6]
+        region, account, group = parsed.region, parsed.account, parsed.resource.split(":")[1]
         stream = f"{trail.account}_CloudTrail_{record['awsRegion']}"
         logs = self.lab.upstream.client("logs", account, region)
         try:

@@ -1,16 +1,19 @@
-"""AWS-shaped errors raised inside the lab and rendered by the gateway in the caller's protocol."""
+"""AWS-shaped errors raised inside the lab and rendered by the gateway in the caller's protocol.
+
+The error classes, their codes, statuses and message templates live in `harness.aws.errors`;
+these are the short names the lab's handlers raise them by.
+"""
 
 from __future__ import annotations
 
+from harness.aws.errors import (
+    AwsError,
+    KmsInvalidState,
+    NotFound,
+    Validation,
+)
 
-class AwsError(Exception):
-    """An error AWS would return: `code` is the exception name boto3 shows as Error.Code."""
-
-    def __init__(self, code: str, message: str = "", status: int = 400) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = status
+__all__ = ["AwsError", "access_denied", "invalid_state", "not_found", "validation"]
 
 
 def access_denied(message: str) -> AwsError:
@@ -18,18 +21,12 @@ def access_denied(message: str) -> AwsError:
 
 
 def not_found(message: str) -> AwsError:
-    return AwsError("NotFoundException", message)
+    return NotFound(message)
 
 
 def validation(message: str) -> AwsError:
-    return AwsError("ValidationException", message)
+    return Validation(message)
 
 
 def invalid_state(message: str) -> AwsError:
-    return AwsError("KMSInvalidStateException", message)
-
-
-THROTTLING_MESSAGE = (
-    "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."
-)
-INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid."
+    return KmsInvalidState(message)

@@ -15,14 +15,16 @@ import botocore.credentials
 import botocore.exceptions
 from werkzeug.wrappers import Request, Response
 
+from harness.aws import arns
 from harness.aws.arns import is_account_id
+from harness.aws.errors import Throttling
 from harness.errors import EndpointError, KmslabError, UsageError
 from harness.lab import protocol, validate
 from harness.lab.authn import Authenticator, check_context
 from harness.lab.authz import Authorizer
 from harness.lab.cloudtrail import CloudTrail
 from harness.lab.controls import Controls
-from harness.lab.errors import THROTTLING_MESSAGE, AwsError
+from harness.lab.errors import AwsError
 from harness.lab.health import Health
 from harness.lab.iam import IamView, is_mutation
 from harness.lab.identity import IdentityStore, Principal
@@ -331,7 +333,7 @@ class Lab:
             # requests-per-second.html: cryptographic operations share one request quota per
             # account and Region; management calls (DescribeKey, GetKeyPolicy, ...) have their own.
             if self.controls.throttled(principal.account, req.operation in CRYPTO_QUOTA):
-                raise AwsError("ThrottlingException", THROTTLING_MESSAGE)
+                raise Throttling()
             result = self.kms.handle(call)
         except AwsError as err:
             error = err
@@ -394,10 +396,10 @@ class Lab:
             )  # type: ignore[arg-type]
 
     def _key_by_arn(self, arn: str) -> Any:
-        parts = arn.split(":")
-        if len(parts) < 6 or not parts[5].startswith("key/"):
+        parsed = arns.parse(arn)
+        if parsed is None or parsed.resource_type != "key":
             return None
-        return self.kms_store.get(parts[4], parts[3], parts[5][4:])
+        return self.kms_store.get(parsed.account, parsed.region, parsed.resource_id)
 
     # STS, IAM and the rest -------------------------------------------------------------------------
     def sts_call(self, req: protocol.AwsRequest, principal: Principal) -> Response:

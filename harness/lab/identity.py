@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.aws.arns import is_account_id
-from harness.lab.errors import INVALID_TOKEN_MESSAGE, AwsError
+from harness.aws.errors import UnrecognizedClient
+from harness.lab.errors import AwsError
 
 _ALNUM = string.ascii_uppercase + string.digits
 
@@ -129,7 +130,7 @@ class IdentityStore:
         with self._lock:
             principal = self._by_key.get(access_key)
         if principal is None:
-            raise AwsError("UnrecognizedClientException", INVALID_TOKEN_MESSAGE)
+            raise UnrecognizedClient()
         if principal.expires is not None and principal.expires < dt.datetime.now(dt.UTC):
             raise AwsError(
                 "ExpiredTokenException", "The security token included in the request is expired"

@@ -16,19 +16,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.aws.organizations import (
+    FULL_ACCESS_DOCUMENT,
+    FULL_ACCESS_NAME,
+    POLICY_TYPES,
+    RCP,
+    SCP,
+)
 from harness.lab.errors import AwsError
 from harness.policy import PolicyError, evaluate
 
 MANAGEMENT = "111111111111"
 MEMBERS = ("222222222222", "333333333333")
-SCP = "SERVICE_CONTROL_POLICY"
-RCP = "RESOURCE_CONTROL_POLICY"
-FULL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-RCP_FULL = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}],
-}
-POLICY_TYPES = (SCP, RCP, "TAG_POLICY", "BACKUP_POLICY", "AISERVICES_OPT_OUT_POLICY")
 NO_ACCESS = "You don't have permissions to access this resource."
 
 
@@ -64,17 +63,17 @@ class Organization:
             self.policies: dict[str, OrgPolicy] = {
                 "p-FullAWSAccess": OrgPolicy(
                     "p-FullAWSAccess",
-                    "FullAWSAccess",
+                    FULL_ACCESS_NAME[SCP],
                     SCP,
-                    json.dumps(FULL),
+                    json.dumps(FULL_ACCESS_DOCUMENT[SCP]),
                     "Allows access to every operation",
                     True,
                 ),
                 "p-RCPFullAWSAccess": OrgPolicy(
                     "p-RCPFullAWSAccess",
-                    "RCPFullAWSAccess",
+                    FULL_ACCESS_NAME[RCP],
                     RCP,
-                    json.dumps(RCP_FULL),
+                    json.dumps(FULL_ACCESS_DOCUMENT[RCP]),
                     "Allows access to every resource",
                     True,
                 ),

@@ -12,15 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from harness.aws.organizations import FULL_ACCESS_NAME
 from harness.scenarios.refs import Resolved
 
 if TYPE_CHECKING:
     from harness.scenarios.native import NativeProvisioner
 
-POLICY_TYPE = {
-    "FullAWSAccess": "SERVICE_CONTROL_POLICY",
-    "RCPFullAWSAccess": "RESOURCE_CONTROL_POLICY",
-}
+# The AWS managed full-access policies by name, to their policy type.
+POLICY_TYPE = {name: policy_type for policy_type, name in FULL_ACCESS_NAME.items()}
 
 
 def unit_ref(name: str) -> str:

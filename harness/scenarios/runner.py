@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from harness.aws import arns
 from harness.aws.clients import Target
 from harness.diagnosis.verdict import headline, is_healthy
 from harness.errors import UsageError
@@ -282,7 +283,7 @@ class Runner:
         if needs_trail(outcome):
             # The wire names no key: find the call's own CloudTrail record in the caller's
             # account, as the investigator (cloudtrail:LookupEvents is in its policy).
-            caller_account = caller.arn.split(":")[4]
+            caller_account = arns.account_of(caller.arn) or ""
             reader = (
                 self.targets(caller_account, outcome.sent.region)  # type: ignore[union-attr]
                 if self.read_as == "operator"

@@ -30,6 +30,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.aws import arns
 from harness.policy import PolicyError, evaluate
 
 # Condition keys that say *who* may call; one with a specific value narrows "*".
@@ -177,10 +178,8 @@ def grants_all_kms(statement: dict[str, Any]) -> bool:
 def account_roots(statement: dict[str, Any]) -> list[str]:
     out = []
     for value in principal_values(statement):
-        if value.isdigit() and len(value) == 12:
-            out.append(value)
-        elif value.startswith("arn:aws:iam::") and value.endswith(":root"):
-            out.append(value.split(":")[4])
+        if arns.principal(value).kind == "root":
+            out.append(arns.principal(value).account)
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from harness.aws.organizations import POLICY_TYPE_OF_LAYER
 from harness.diagnosis.context import Context
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import RuleMeta
@@ -60,7 +61,7 @@ def guard_finding(
     )
 
 
-_ORG_TYPES = {"scp": "SERVICE_CONTROL_POLICY", "rcp": "RESOURCE_CONTROL_POLICY"}
+_ORG_TYPES = POLICY_TYPE_OF_LAYER
 
 
 def org_policy_finding(

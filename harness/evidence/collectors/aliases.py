@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.aws import arns
 from harness.evidence.calls import Credentials
 from harness.evidence.investigation import Investigation
 from harness.evidence.registry import collector
@@ -24,7 +25,7 @@ def aliases(inv: Investigation) -> None:
         by_key = {"KeyId": inv.key_arn}
         # An alias name may have resolved in the caller's account (catalog row 14): list the
         # aliases of the key it reached with credentials of that key's account.
-        account = inv.key_arn.split(":")[4] if inv.key_arn.count(":") >= 5 else inv.key_account
+        account = arns.account_of(inv.key_arn) or inv.key_account
         reader = inv.creds_for(account) if account != inv.key_account else inv.key_side
         if reader is not None:
             jobs.append((reader, inv.key_region, by_key))

@@ -10,6 +10,7 @@ import json
 import time
 from typing import Any
 
+from harness.aws import arns
 from harness.evidence.investigation import Investigation
 from harness.evidence.registry import collector
 
@@ -64,10 +65,15 @@ def cloudtrail_logs(inv: Investigation) -> None:
 
 def _log_group(arn: str) -> tuple[str, str, str | None] | None:
     # arn:aws:logs:REGION:ACCOUNT:log-group:NAME:*
-    parts = arn.split(":")
-    if len(parts) < 7 or parts[2] != "logs" or parts[5] != "log-group":
+    parsed = arns.parse(arn)
+    if (
+        parsed is None
+        or parsed.service != "logs"
+        or parsed.resource.count(":") < 1
+        or parsed.resource_type != "log-group"
+    ):
         return None
-    return parts[6], parts[3], parts[4] or None
+    return parsed.resource.split(":")[1], parsed.region, parsed.account or None
 
 
 def _key_names(inv: Investigation) -> set[str]:

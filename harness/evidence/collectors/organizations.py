@@ -13,12 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from harness.aws.operations import ORGANIZATIONS_POLICY_READS
+from harness.aws.organizations import RCP, SCP
 from harness.evidence.calls import Credentials
 from harness.evidence.investigation import Investigation
 from harness.evidence.registry import collector
 
-SCP = "SERVICE_CONTROL_POLICY"
-RCP = "RESOURCE_CONTROL_POLICY"
 MAX_DEPTH = 7  # root + up to five nested OUs + the account
 
 

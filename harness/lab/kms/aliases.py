@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from harness.lab.errors import AwsError, not_found, validation
+from harness.aws.errors import AliasNotFound, NotFound
+from harness.lab.errors import AwsError, validation
 from harness.lab.kms.call import KmsCall
 from harness.lab.kms.model import Alias, Key, alias_arn, now
 from harness.lab.kms.resolve import resolve
@@ -129,7 +130,7 @@ def prepare_existing_alias(svc: KmsService, call: KmsCall) -> dict[str, Any]:
     account = call.principal.account
     with svc.store.lock:
         if (account, call.region, name) not in svc.store.aliases:
-            raise not_found(f"Alias {alias_arn(call.region, account, name)} is not found.")
+            raise AliasNotFound(arn=alias_arn(call.region, account, name))
     return {}
 
 
@@ -138,7 +139,7 @@ def create_alias(svc: KmsService, call: KmsCall, found: Key | None) -> dict[str,
     name = str(call.params["AliasName"])
     account = call.principal.account
     if key.account != account:
-        raise not_found(f"Key '{call.params.get('TargetKeyId') or ''}' does not exist")
+        raise NotFound(arn=call.params.get("TargetKeyId") or "")
     with svc.store.lock:
         if (account, call.region, name) in svc.store.aliases:
             raise AwsError(
@@ -157,7 +158,7 @@ def update_alias(svc: KmsService, call: KmsCall, found: Key | None) -> dict[str,
     with svc.store.lock:
         alias = svc.store.aliases.get((account, call.region, name))
         if alias is None:
-            raise not_found(f"Alias {alias_arn(call.region, account, name)} is not found.")
+            raise AliasNotFound(arn=alias_arn(call.region, account, name))
         old = svc.store.get(account, call.region, alias.target)
     if old is not None and (old.usage != key.usage or old.spec != key.spec):
         raise validation(

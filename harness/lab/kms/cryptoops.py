@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 
+from harness.aws.errors import IncorrectKey
 from harness.aws.operations import KEY_SPEC_USAGES
 from harness.lab.errors import AwsError, validation
 from harness.lab.kms import crypto
@@ -23,7 +24,6 @@ from harness.lab.kms.specs import ECC_SIGNING, RSA_ENCRYPTION, RSA_SIGNING, b64
 if TYPE_CHECKING:
     from harness.lab.kms.service import KmsService
 
-INCORRECT_KEY = "The key ID in the request does not identify a CMK that can perform this operation."
 RANDOM_SIZE = (
     "1 validation error detected: Value at 'numberOfBytes' failed to satisfy "
     "constraint: Member must have value less than or equal to 1024"
@@ -84,7 +84,7 @@ def unseal(key: Key, blob: bytes, ctx: dict[str, str], algorithm: str, from_ct: 
                 raise _no_algorithm(key, algorithm)
             account, key_id, _, _ = crypto.read_header(blob)
             if not from_ct and (account, key_id) != (key.account, key.key_id):
-                raise AwsError("IncorrectKeyException", INCORRECT_KEY)
+                raise IncorrectKey()
             return crypto.unseal(blob, key.material, ctx)
         if algorithm not in RSA_ENCRYPTION:
             raise _no_algorithm(key, algorithm)

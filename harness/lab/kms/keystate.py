@@ -6,6 +6,7 @@ From the key-state table of the KMS Developer Guide
 
 from __future__ import annotations
 
+from harness.aws.errors import key_state_error
 from harness.lab.errors import AwsError
 
 CRYPTO_OPERATIONS = frozenset(
@@ -44,21 +45,6 @@ ANY_STATE = frozenset(
         "DeleteAlias",
     }
 )
-STATE_WORDS = {
-    "Disabled": "disabled",
-    "PendingDeletion": "pending deletion",
-    "PendingImport": "pending import",
-    "Unavailable": "unavailable",
-    "Creating": "creating",
-    "Updating": "updating",
-    "PendingReplicaDeletion": "pending replica deletion",
-}
-
-
-def state_error(arn: str, state: str) -> AwsError:
-    if state == "Disabled":
-        return AwsError("DisabledException", f"{arn} is disabled.")
-    return AwsError("KMSInvalidStateException", f"{arn} is {STATE_WORDS.get(state, state)}.")
 
 
 def check(operation: str, arn: str, state: str) -> None:
@@ -66,22 +52,22 @@ def check(operation: str, arn: str, state: str) -> None:
     if state == "Enabled" or operation in ANY_STATE:
         return
     if operation in CRYPTO_OPERATIONS:
-        raise state_error(arn, state)
+        raise key_state_error(arn, state)
     if operation == "CancelKeyDeletion":
         if state not in ("PendingDeletion", "PendingReplicaDeletion"):
             raise AwsError("KMSInvalidStateException", f"{arn} is not pending deletion.")
         return
     if state in ("Creating", "Updating"):
-        raise state_error(arn, state)
+        raise key_state_error(arn, state)
     if state in ("PendingDeletion", "PendingReplicaDeletion"):
         if operation in ("ImportKeyMaterial", "DeleteImportedKeyMaterial", "ReplicateKey"):
-            raise state_error(arn, state)
+            raise key_state_error(arn, state)
         if operation not in ("GetParametersForImport",):
-            raise state_error(arn, state)
+            raise key_state_error(arn, state)
         return
     if state == "Disabled":
         if operation in ("EnableKeyRotation", "DisableKeyRotation", "RotateKeyOnDemand"):
-            raise state_error(arn, state)
+            raise key_state_error(arn, state)
         return
     if (
         state in ("PendingImport", "Unavailable")
@@ -95,4 +81,4 @@ def check(operation: str, arn: str, state: str) -> None:
         )
         and not (state == "Unavailable" and operation in ("EnableKey", "DisableKey"))
     ):
-        raise state_error(arn, state)
+        raise key_state_error(arn, state)

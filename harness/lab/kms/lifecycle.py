@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
+from harness.aws.errors import NotFound
 from harness.aws.operations import KEY_SPEC_USAGES
 from harness.aws.policies import default_key_policy
 from harness.lab.errors import AwsError, not_found, validation
@@ -370,7 +371,7 @@ def update_primary_region(svc: KmsService, call: KmsCall, found: Key | None) -> 
             "UnsupportedOperationException", f"{key.arn} is not a multi-region primary key."
         )
     if region not in mr.regions:
-        raise not_found(f"Key '{key.arn.replace(key.region, region, 1)}' does not exist")
+        raise NotFound(arn=key.arn.replace(key.region, region, 1))
     with svc.store.lock:
         mr.primary_region = region
     return {}

@@ -7,6 +7,8 @@ import json
 import re
 import uuid
 
+from harness.aws import arns
+from harness.aws.errors import AliasNotFound, InvalidArnNotFound, NotFound
 from harness.lab.errors import AwsError, not_found
 from harness.lab.kms.crypto import Material
 from harness.lab.kms.model import Alias, Key, KmsStore, alias_arn, key_arn
@@ -45,14 +47,6 @@ class Resolved:
         self.alias = alias
 
 
-def parse_arn(arn: str) -> tuple[str, str, str] | None:
-    """(region, account, resource) of a KMS ARN, or None."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "kms":
-        return None
-    return parts[3], parts[4], parts[5]
-
-
 def resolve(store: KmsStore, account: str, region: str, given: str) -> Resolved:
     """Find the key `given` names for a caller in `account` calling `region`."""
     if not given:
@@ -62,27 +56,27 @@ def resolve(store: KmsStore, account: str, region: str, given: str) -> Resolved:
             "Member must not be null",
         )
     if given.startswith("arn:"):
-        parsed = parse_arn(given)
-        if parsed is None:
-            raise not_found(f"Invalid arn {given}")
-        arn_region, owner, resource = parsed
+        parsed = arns.parse(given)
+        if parsed is None or parsed.service != "kms":
+            raise InvalidArnNotFound(arn=given)
+        arn_region, owner, resource = parsed.region, parsed.account, parsed.resource
         if arn_region != region:
-            raise not_found(f"Invalid arn {arn_region}")
+            raise InvalidArnNotFound(arn=arn_region)
         if resource.startswith("key/"):
             key = store.get(owner, region, resource[4:])
             if key is None:
-                raise not_found(f"Key '{given}' does not exist")
+                raise NotFound(arn=given)
             return Resolved(key, given, None)
         if resource.startswith("alias/"):
             return _by_alias(store, owner, region, resource, given, create=owner == account)
-        raise not_found(f"Invalid arn {given}")
+        raise InvalidArnNotFound(arn=given)
     if given.startswith("alias/"):
         return _by_alias(store, account, region, given, given, create=True)
     if not KEY_ID_RE.match(given):
         raise not_found(f"Invalid keyId '{given}'")
     key = store.get(account, region, given)
     if key is None:
-        raise not_found(f"Key '{key_arn(region, account, given)}' does not exist")
+        raise NotFound(arn=key_arn(region, account, given))
     return Resolved(key, given, None)
 
 
@@ -96,10 +90,10 @@ def _by_alias(
     if alias is None and create and name != service and service in AWS_MANAGED_SERVICES:
         alias = create_aws_managed(store, account, region, service)
     if alias is None:
-        raise not_found(f"Alias {alias_arn(region, account, name)} is not found.")
+        raise AliasNotFound(arn=alias_arn(region, account, name))
     key = store.get(account, region, alias.target)
     if key is None:
-        raise not_found(f"Alias {alias_arn(region, account, name)} is not found.")
+        raise AliasNotFound(arn=alias_arn(region, account, name))
     return Resolved(key, given, name)
 
 

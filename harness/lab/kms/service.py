@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from harness.aws.errors import KmsAccessDenied
 from harness.aws.operations import CROSS_ACCOUNT_OPERATIONS, USAGE_OF_OPERATION
 from harness.lab.controls import Controls
 from harness.lab.errors import AwsError, access_denied, validation
@@ -28,11 +29,6 @@ from harness.lab.kms.specs import (
     RSA_SIGNING,
     SYMMETRIC_ALGORITHMS,
     ts,
-)
-
-CIPHERTEXT_NOT_FOUND = (
-    "The ciphertext refers to a customer master key that does not exist, does not exist in "
-    "this region, or you are not allowed to access."
 )
 
 
@@ -153,7 +149,7 @@ class KmsService:
         if key is None or (
             key.account != call.principal.account and call.operation not in CROSS_ACCOUNT_OPERATIONS
         ):
-            raise access_denied(CIPHERTEXT_NOT_FOUND)
+            raise KmsAccessDenied()
         call.resources.append(key.arn)
         call.key_account = key.account
         self.authorize(call, route, key, ctx, by_ciphertext=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.aws import arns
 from harness.scenarios.rebuild.evidence import Evidence
 from harness.scenarios.rebuild.names import logical
 from harness.scenarios.rebuild.principals import Book
@@ -47,10 +48,7 @@ def trail_specs(ev: Evidence, book: Book) -> list[dict[str, Any]]:
     for read in ev.all("cloudtrail", "DescribeTrails"):
         for trail in read.response.get("trailList") or []:
             arn = str(trail.get("TrailARN", ""))
-            parts = arn.split(":")
-            account = (
-                parts[4] if len(parts) > 4 and parts[4] else (read.account or book.caller.account)
-            )
+            account = arns.account_of(arn) or read.account or book.caller.account
             item: dict[str, Any] = {
                 "name": logical(str(trail.get("Name", "trail")), taken, "t"),
                 "account": book.account(account),

@@ -57,9 +57,9 @@ def expected_error(finding: str, evaluator_message: str, rename: Renamer) -> dic
     explains = rule.meta.explains if rule is not None else Explains()
     states = explains.states
     if states:
-        from harness.lab.kms.keystate import state_error
+        from harness.aws.errors import key_state_error
 
-        error = state_error("${key.data.arn}", sorted(states)[0])
+        error = key_state_error("${key.data.arn}", sorted(states)[0])
         return {"code": error.code, "message": error.message}
     codes = explains.errors
     if codes:

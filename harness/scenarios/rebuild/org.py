@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.aws.organizations import FULL_ACCESS_NAME, RCP, SCP
 from harness.scenarios.rebuild.evidence import Evidence, document
 from harness.scenarios.rebuild.names import logical
 from harness.scenarios.rebuild.principals import Book
 
-FULL_ACCESS = {
-    "SERVICE_CONTROL_POLICY": "FullAWSAccess",
-    "RESOURCE_CONTROL_POLICY": "RCPFullAWSAccess",
-}
-SECTION = {"SERVICE_CONTROL_POLICY": "scps", "RESOURCE_CONTROL_POLICY": "rcps"}
+FULL_ACCESS = FULL_ACCESS_NAME
+SECTION = {SCP: "scps", RCP: "rcps"}
 
 
 def organization(ev: Evidence, book: Book) -> dict[str, Any]:
