@@ -108,6 +108,28 @@ def region_of(text: str | None) -> str | None:
     return arn.region or None if arn else None
 
 
+# KMS key and alias ARNs (kms concepts.html#key-id-key-ARN, #key-id-alias-ARN); the key pattern
+# also finds key ARNs inside error messages.
+KMS_KEY_ARN_PATTERN = r"arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key/([A-Za-z0-9-]+)"
+KMS_KEY_ARN = re.compile(rf"^{KMS_KEY_ARN_PATTERN}$")
+KMS_ALIAS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):(alias/.+)$")
+
+
+def kms_arn(text: str | None) -> Arn | None:
+    """A KMS key or alias ARN (`resource_type` "key" or "alias"); None for anything else."""
+    arn = parse(text)
+    if (
+        arn is None
+        or arn.service != "kms"
+        or not is_account_id(arn.account)
+        or arn.resource_type not in ("key", "alias")
+        or not arn.resource.startswith(arn.resource_type + "/")
+        or not arn.resource_id
+    ):
+        return None
+    return arn
+
+
 def iam_principal_arn(text: str) -> Arn | None:
     """An IAM or STS ARN in a partition AWS has, with no region and a 12-digit account: the
     syntax of every principal ARN (reference_policies_elements_principal.html)."""

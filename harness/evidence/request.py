@@ -10,12 +10,6 @@ from harness.aws import arns
 from harness.aws.arns import PrincipalArn
 from harness.errors import UsageError
 
-ACCOUNT_RE = re.compile(r"^\d{12}$")
-_KEY_ARN_RE = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"(?P<kind>key|alias)/(?P<name>.+)$"
-)
-
 
 def parse_principal(arn: str) -> PrincipalArn:
     """The principal under investigation: an IAM or STS ARN (one line and exit 2 otherwise)."""
@@ -41,10 +35,10 @@ def parse_key(key: str) -> KeyRef:
     key = key.strip()
     if not key:
         raise UsageError("key is empty (give a key id, alias/NAME or an ARN)")
-    match = _KEY_ARN_RE.match(key)
-    if match:
-        kind = "key-arn" if match.group("kind") == "key" else "alias-arn"
-        return KeyRef(key, kind, match.group("account"), match.group("region"))
+    arn = arns.kms_arn(key)
+    if arn is not None and arn.region:
+        kind = "key-arn" if arn.resource_type == "key" else "alias-arn"
+        return KeyRef(key, kind, arn.account, arn.region)
     if key.startswith("arn:"):
         raise UsageError(f"key ARN is not a KMS key or alias ARN: {key!r}")
     if key.startswith("alias/"):
@@ -77,7 +71,7 @@ class InvestigationRequest:
                 raise UsageError(f"action must look like kms:Decrypt, got {action!r}")
         if self.actions and self.actions[0] != self.action:
             raise UsageError("actions must start with action (the first --action)")
-        if self.key_account is not None and not ACCOUNT_RE.match(self.key_account):
+        if self.key_account is not None and not arns.is_account_id(self.key_account):
             raise UsageError(f"key_account must be a 12-digit account id, got {self.key_account!r}")
         if self.grant_tokens < 0:
             raise UsageError("grant_tokens must be a count, not negative")

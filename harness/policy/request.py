@@ -12,19 +12,18 @@ aws:ViaAWSService. Anything in request.context overrides what is derived.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from harness.aws import arns
 from harness.policy.conditions import Context
 from harness.policy.errors import PolicyError
 from harness.policy.language import Request
 from harness.policy.principals import Caller, parse_caller
 
-_KEY_ARN = re.compile(r"^arn:([^:]+):kms:([^:]*):(\d{12}):(key|alias)/(.+)$")
 _GRANT_CONTEXT_ACTIONS = frozenset({"kms:creategrant", "kms:listgrants", "kms:revokegrant"})
 
 
@@ -77,9 +76,9 @@ def _derived(
     """The caller and the keys that depend only on principal and key (a parse, not a decision)."""
     caller = parse_caller(principal)
     key_account = key_region = ""
-    m = _KEY_ARN.match(resource) or (_KEY_ARN.match(meta_arn) if meta_arn else None)
+    m = arns.kms_arn(resource) or arns.kms_arn(meta_arn)
     if m:
-        key_region, key_account = m.group(2), m.group(3)
+        key_region, key_account = m.region, m.account
     if key_account_override:
         key_account = key_account_override
     if not key_account:
@@ -158,9 +157,9 @@ def parse_request(doc: dict[str, Any], has_boundary: bool) -> Parsed:
         if key_id.startswith("alias/"):
             ctx["kms:requestalias"] = (key_id,)
         else:
-            ma = _KEY_ARN.match(key_id)
-            if ma and ma.group(4) == "alias":
-                ctx["kms:requestalias"] = ("alias/" + ma.group(5),)
+            ma = arns.kms_arn(key_id)
+            if ma and ma.resource_type == "alias":
+                ctx["kms:requestalias"] = ("alias/" + ma.resource_id,)
 
     ec_raw = raw.get("encryption_context")
     ec: dict[str, str] | None = None

@@ -22,13 +22,14 @@ from typing import Any
 
 import botocore.exceptions
 
+from harness.aws import arns
 from harness.aws.clients import Target
 from harness.errors import UsageError
 from harness.evidence.ciphertext import ciphertext_facts
 from harness.evidence.request import InvestigationRequest, parse_key
 from harness.scenarios.call import VIA_SERVICE_HEADER, VPCE_HEADER, Outcome
 
-KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
+KEY_ARN = re.compile(arns.KMS_KEY_ARN_PATTERN)
 # The request carries only these ciphertext facts (harness.evidence.request).
 CIPHERTEXT_FACTS = ("length", "kms_blob")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.aws.policies import default_key_policy
 from harness.scenarios.rebuild.evidence import Evidence, aws_principals, statements
 from harness.scenarios.rebuild.principals import Book, entity_arn
 
@@ -28,15 +29,7 @@ def stand_in_key_policy(ev: Evidence, book: Book, action: str, healthy: bool) ->
     policy ("resource-based policy") when it is what refused (catalog section 3)."""
     from harness.diagnosis import messages
 
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "Enable IAM User Permissions",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{book.key_account}:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        }
-    ]
+    statements: list[dict[str, Any]] = list(default_key_policy(book.key_account)["Statement"])
     observed = ev.request.get("observed_error") or {}
     signal = messages.parse(str(observed.get("code", "")), str(observed.get("message", "")))
     if not observed and healthy:

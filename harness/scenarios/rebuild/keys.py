@@ -10,7 +10,6 @@ policy (key-policy-default.html), which is all the bundle says about it.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from harness.aws import arns
@@ -18,8 +17,8 @@ from harness.scenarios.rebuild.evidence import Evidence, document
 from harness.scenarios.rebuild.names import logical
 from harness.scenarios.rebuild.principals import Book
 
-KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key/([A-Za-z0-9-]+)$")
-ALIAS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):(alias/.+)$")
+KEY_ARN = arns.KMS_KEY_ARN
+ALIAS_ARN = arns.KMS_ALIAS_ARN
 STATES = {
     "Enabled",
     "Disabled",
