@@ -20,7 +20,7 @@ from harness.diagnosis.verdict import headline, is_healthy
 from harness.scenarios.catalog import find
 from harness.scenarios.model import Scenario
 from harness.scenarios.native import NativeProvisioner
-from harness.scenarios.refs import Resolved
+from harness.scenarios.refs import ResolvedRefs
 from harness.scenarios.runner import (
     Attempt,
     Runner,
@@ -48,26 +48,28 @@ def runner(lab_endpoint: str) -> Runner:
 
 
 @dataclass
-class Lab:
+class FeatureLab:
     """What one feature scenario built and saw."""
 
     scenario: Scenario
     provisioner: NativeProvisioner
-    resolved: Resolved
+    resolved: ResolvedRefs
     attempt: Attempt | None = None
     fixed: Scenario | None = None
     terraform: TerraformProvisioner | None = None
 
 
 @given(parsers.parse('the lab with the scenario "{scenario_id}"'), target_fixture="lab")
-def lab_with_scenario(scenario_id: str, runner: Runner, request: pytest.FixtureRequest) -> Lab:
+def lab_with_scenario(
+    scenario_id: str, runner: Runner, request: pytest.FixtureRequest
+) -> FeatureLab:
     scenario = find(scenario_id)
     if scenario.lab_gap:
         request.node.add_marker(
             pytest.mark.xfail(reason=f"lab gap: {scenario.lab_gap}", strict=True)
         )
     provisioner, resolved = runner.provision(scenario)
-    return Lab(scenario, provisioner, resolved)
+    return FeatureLab(scenario, provisioner, resolved)
 
 
 @given(
@@ -76,7 +78,7 @@ def lab_with_scenario(scenario_id: str, runner: Runner, request: pytest.FixtureR
 )
 def lab_with_scenario_by_terraform(
     scenario_id: str, runner: Runner, lab_endpoint: str, tmp_path: Path
-) -> Lab:
+) -> FeatureLab:
     """`kmslab run --via terraform`'s provisioning: terraform/catalog, then the rest natively."""
     if shutil.which("terraform") is None:
         pytest.skip("terraform is not on PATH")
@@ -87,11 +89,11 @@ def lab_with_scenario_by_terraform(
     )
     terraform.on_controls = runner.set_controls
     provisioner, resolved = terraform.provision([scenario])[scenario.id]
-    return Lab(scenario, provisioner, resolved, terraform=terraform)
+    return FeatureLab(scenario, provisioner, resolved, terraform=terraform)
 
 
 @then(parsers.parse('the Terraform state has the key "{name}" {state}'))
-def terraform_state_of_key(lab: Lab, name: str, state: str) -> None:
+def terraform_state_of_key(lab: FeatureLab, name: str, state: str) -> None:
     assert lab.terraform is not None, "the lab was not applied by Terraform"
     arn = lab.resolved.key[name]["arn"]
     keys = [k for k in lab.terraform.run.resources("aws_kms_key") if k["arn"] == arn]
@@ -100,7 +102,7 @@ def terraform_state_of_key(lab: Lab, name: str, state: str) -> None:
 
 
 @when("the fix is applied through Terraform")
-def apply_fix_with_terraform(lab: Lab, runner: Runner) -> None:
+def apply_fix_with_terraform(lab: FeatureLab, runner: Runner) -> None:
     assert lab.terraform is not None, "the lab was not applied by Terraform"
     started = time.time()
     lab.fixed = lab.terraform.fix(lab.scenario, lab.provisioner, lab.resolved)
@@ -108,19 +110,19 @@ def apply_fix_with_terraform(lab: Lab, runner: Runner) -> None:
 
 
 @when("the principal makes the call")
-def principal_calls(lab: Lab, runner: Runner) -> None:
+def principal_calls(lab: FeatureLab, runner: Runner) -> None:
     lab.attempt = runner.attempt(lab.provisioner, lab.fixed or lab.scenario, lab.resolved)
 
 
 @then("it fails with the expected code and message")
-def fails_as_expected(lab: Lab) -> None:
+def fails_as_expected(lab: FeatureLab) -> None:
     assert lab.attempt is not None
     problems = error_matches(lab.scenario, lab.attempt.outcome, lab.resolved)
     assert not problems, "; ".join(problems)
 
 
 @then("the diagnosis' primary finding is the expected one with evidence")
-def primary_finding_as_expected(lab: Lab) -> None:
+def primary_finding_as_expected(lab: FeatureLab) -> None:
     assert lab.attempt is not None
     expected = lab.scenario.expected_finding
     assert lab.attempt.primary == expected, lab.attempt.diagnosis
@@ -132,21 +134,21 @@ def primary_finding_as_expected(lab: Lab) -> None:
 
 
 @when("the fix is applied")
-def apply_fix(lab: Lab, runner: Runner) -> None:
+def apply_fix(lab: FeatureLab, runner: Runner) -> None:
     started = time.time()
     lab.fixed = runner.apply_fix(lab.scenario, lab.provisioner, lab.resolved)
     lab.attempt = runner.attempt_after_fix(lab.provisioner, lab.fixed, lab.resolved, started)
 
 
 @then("the call succeeds")
-def call_succeeds(lab: Lab) -> None:
+def call_succeeds(lab: FeatureLab) -> None:
     assert lab.attempt is not None
     outcome = lab.attempt.outcome
     assert outcome.ok, f"{outcome.code}: {outcome.message}"
 
 
 @then("the diagnosis says NO_FAULT_FOUND")
-def no_fault(lab: Lab) -> None:
+def no_fault(lab: FeatureLab) -> None:
     assert lab.attempt is not None
     # The diagnosis's own headline decides (harness.diagnosis.verdict), as in `kmslab run`.
     assert is_healthy(lab.attempt.diagnosis), (
@@ -159,7 +161,7 @@ def no_fault(lab: Lab) -> None:
 
 
 @then(parsers.parse('it fails with "{code}" and the message "<key ARN> is disabled."'))
-def fails_disabled(lab: Lab, code: str) -> None:
+def fails_disabled(lab: FeatureLab, code: str) -> None:
     assert lab.attempt is not None
     outcome = lab.attempt.outcome
     key_arn = lab.resolved.key["data"]["arn"]
@@ -172,7 +174,7 @@ def fails_disabled(lab: Lab, code: str) -> None:
         'the diagnosis reports "{code}" citing "{call}" and a fix that calls "{fix_call}"'
     )
 )
-def diagnosis_reports(lab: Lab, code: str, call: str, fix_call: str) -> None:
+def diagnosis_reports(lab: FeatureLab, code: str, call: str, fix_call: str) -> None:
     assert lab.attempt is not None
     assert lab.attempt.primary == code
     finding: dict[str, Any] | None = lab.attempt.finding(code)

@@ -27,10 +27,10 @@ import pytest
 
 if TYPE_CHECKING:
     from harness.aws.clients import Target
-    from harness.scenarios.call import Caller, Outcome
+    from harness.scenarios.call import Outcome, ScenarioCaller
     from harness.scenarios.model import Scenario
     from harness.scenarios.native import NativeProvisioner
-    from harness.scenarios.refs import Resolved
+    from harness.scenarios.refs import ResolvedRefs
     from harness.scenarios.runner import Runner
 
 MARKER = "kmslab_scenario"
@@ -60,7 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @dataclass
-class Lab:
+class LabEndpoint:
     """A running lab endpoint."""
 
     endpoint: str
@@ -79,7 +79,7 @@ class Lab:
 
 
 @pytest.fixture(scope="session")
-def kmslab_lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
+def kmslab_lab(request: pytest.FixtureRequest) -> Iterator[LabEndpoint]:
     """The lab for the session: started here (and stopped at the end) unless given by URL."""
     endpoint = request.config.getoption("--kmslab-endpoint-url")
     upstream = request.config.getoption("--kmslab-upstream") or request.config.getini(
@@ -94,7 +94,7 @@ def kmslab_lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
             health = LabClient(endpoint, timeout=5.0).health()
         except KmslabError as exc:
             pytest.fail(f"kmslab: no lab at --kmslab-endpoint-url {endpoint}: {exc}", pytrace=False)
-        yield Lab(endpoint, str(health.get("upstream", upstream)))
+        yield LabEndpoint(endpoint, str(health.get("upstream", upstream)))
         return
     from harness.lab import LabServer
 
@@ -104,7 +104,7 @@ def kmslab_lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     except KmslabError as exc:
         pytest.fail(f"kmslab: the lab ({upstream}) did not start: {exc}", pytrace=False)
     try:
-        yield Lab(server.endpoint, str(upstream))
+        yield LabEndpoint(server.endpoint, str(upstream))
     finally:
         server.stop()
 
@@ -114,9 +114,9 @@ class ProvisionedScenario:
     """A scenario built on the lab: its names, its caller's credentials, and what to do next."""
 
     scenario: Scenario
-    lab: Lab
-    resolved: Resolved
-    caller: Caller
+    lab: LabEndpoint
+    resolved: ResolvedRefs
+    caller: ScenarioCaller
     runner: Runner = field(repr=False)
     provisioner: NativeProvisioner = field(repr=False)
     # The evidence bundle of the last diagnose() (contract section 3).
@@ -198,7 +198,7 @@ class ProvisionedScenario:
         self.caller = issue_credentials(self.provisioner, fixed.call, fixed.setup, self.resolved)
 
 
-def provision(lab: Lab, ref: str) -> ProvisionedScenario:
+def provision(lab: LabEndpoint, ref: str) -> ProvisionedScenario:
     """Reset the lab and build scenario `ref` (a catalog id or a scenario file) on it."""
     from harness.scenarios.call import issue_credentials
     from harness.scenarios.catalog import find
@@ -212,7 +212,7 @@ def provision(lab: Lab, ref: str) -> ProvisionedScenario:
 
 
 @pytest.fixture
-def kmslab_scenario(request: pytest.FixtureRequest, kmslab_lab: Lab) -> ProvisionedScenario:
+def kmslab_scenario(request: pytest.FixtureRequest, kmslab_lab: LabEndpoint) -> ProvisionedScenario:
     """The scenario of the test's `kmslab_scenario` marker (or indirect parameter), built."""
     ref = getattr(request, "param", None)
     if ref is None:

@@ -23,11 +23,11 @@ from werkzeug.wrappers import Request
 from harness.aws.arns import is_account_id
 from harness.lab import sigv4
 from harness.lab.errors import AwsError
-from harness.lab.identity import Principal, operator
+from harness.lab.identity import LabPrincipal, operator
 from harness.lab.protocol import AwsRequest, credential_scope
 
 if TYPE_CHECKING:
-    from harness.lab.gateway import Lab
+    from harness.lab.gateway import LabGateway
 
 TOKEN_HEADER = "X-Kmslab-Token"
 # Served to issued credentials and operators alike (contract section 5).
@@ -107,19 +107,19 @@ def request_service(http: Request, params: dict[str, Any]) -> str | None:
 class Authenticator:
     """Decides who a request is, or refuses it with the caller's protocol's code."""
 
-    def __init__(self, lab: Lab, room_secret: str | None = None) -> None:
+    def __init__(self, lab: LabGateway, room_secret: str | None = None) -> None:
         self.lab = lab
         self.room_secret = room_secret
         # Off only for `make bench` (the cost of verification, same run); never over HTTP.
         self.verify_signatures = True
 
-    def principal(self, req: AwsRequest) -> Principal:
+    def principal(self, req: AwsRequest) -> LabPrincipal:
         try:
             return self._principal(req.http, req.params, req.body)
         except sigv4.Refusal as refusal:
             raise sigv4.refusal(req.protocol, refusal.kind, refusal.message) from None
 
-    def _principal(self, http: Request, params: dict[str, Any], body: bytes) -> Principal:
+    def _principal(self, http: Request, params: dict[str, Any], body: bytes) -> LabPrincipal:
         scope = credential_scope(http)
         if scope is not None and is_account_id(scope[0]) and self.room_secret is None:
             # Outside room mode an operator's secret is not checked (contract section 5), so
@@ -194,7 +194,7 @@ def _wrong_service(service: str) -> sigv4.Refusal:
     )
 
 
-def check_context(lab: Lab, principal: Principal, region: str, vpce: str | None,
+def check_context(lab: LabGateway, principal: LabPrincipal, region: str, vpce: str | None,
                   via: str | None) -> None:  # fmt: skip
     """The network and service context headers must name things that exist, as the network
     would only ever deliver real ones: a VPC endpoint of the caller's Region, a service

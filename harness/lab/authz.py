@@ -20,13 +20,13 @@ from harness.aws.organizations import RCP, SCP
 from harness.lab import validate
 from harness.lab.decisions import DecisionLog
 from harness.lab.errors import AwsError
-from harness.lab.identity import Principal
+from harness.lab.identity import LabPrincipal
 from harness.lab.kms.call import KmsCall
 from harness.lab.kms.model import Key
 from harness.policy import PolicyError, evaluate
 
 if TYPE_CHECKING:
-    from harness.lab.gateway import Lab
+    from harness.lab.gateway import LabGateway
 
 
 def _policy(text: str) -> Any:
@@ -37,7 +37,7 @@ def _policy(text: str) -> Any:
 
 
 class Authorizer:
-    def __init__(self, lab: Lab) -> None:
+    def __init__(self, lab: LabGateway) -> None:
         self.lab = lab
         self._vpce: dict[str, tuple[str, str]] = {}
         self._vpce_docs: dict[str, Any] = {}
@@ -89,7 +89,7 @@ class Authorizer:
         return found
 
     # the decision -----------------------------------------------------------------------------
-    def principal_layers(self, p: Principal) -> tuple[list[Any], Any, dict[str, str]]:
+    def principal_layers(self, p: LabPrincipal) -> tuple[list[Any], Any, dict[str, str]]:
         if p.kind == "AssumedRole" and p.role_name:
             return self.lab.iam.policies_of("role", p.account, p.role_name)
         if p.kind == "IAMUser" and p.user_name:
@@ -228,7 +228,7 @@ class Authorizer:
 
     def authorize_other(
         self,
-        principal: Principal,
+        principal: LabPrincipal,
         region: str,
         action: str,
         resource: str,
@@ -261,7 +261,7 @@ class Authorizer:
                 message = f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource}"
             raise AwsError("AccessDenied", message, 403)
 
-    def lockout_allows(self, principal: Principal, policy: dict[str, Any], key_arn: str) -> bool:
+    def lockout_allows(self, principal: LabPrincipal, policy: dict[str, Any], key_arn: str) -> bool:
         """The lockout safety check (API_PutKeyPolicy.html): could the caller make a subsequent
         PutKeyPolicy request on this key under the new policy? Decided as that request would
         be: on the key ARN, through the IAM policies when the policy delegates to the account;

@@ -20,10 +20,10 @@ import botocore.exceptions
 
 from harness.aws import arns
 from harness.lab.errors import AwsError
-from harness.lab.identity import Principal
+from harness.lab.identity import LabPrincipal
 
 if TYPE_CHECKING:
-    from harness.lab.gateway import Lab
+    from harness.lab.gateway import LabGateway
 
 MAX_EVENTS_PER_ACCOUNT = 20000
 LOOKUP_KEYS = (
@@ -152,7 +152,7 @@ class Trail:
 
 
 class CloudTrail:
-    def __init__(self, lab: Lab) -> None:
+    def __init__(self, lab: LabGateway) -> None:
         self.lab = lab
         self._lock = threading.Lock()
         self.events: dict[str, deque[dict[str, Any]]] = {}
@@ -170,7 +170,7 @@ class CloudTrail:
         self,
         account: str,
         region: str,
-        principal: Principal | None,
+        principal: LabPrincipal | None,
         source: str,
         name: str,
         params: dict[str, Any] | None,
@@ -292,7 +292,7 @@ class CloudTrail:
 
     # API ----------------------------------------------------------------------------------------
     def handle(
-        self, principal: Principal, region: str, operation: str, params: dict[str, Any]
+        self, principal: LabPrincipal, region: str, operation: str, params: dict[str, Any]
     ) -> dict[str, Any]:
         account = principal.account
         if operation == "LookupEvents":

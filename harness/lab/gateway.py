@@ -27,7 +27,7 @@ from harness.lab.controls import Controls
 from harness.lab.errors import AwsError
 from harness.lab.health import Health
 from harness.lab.iam import IamView, is_mutation
-from harness.lab.identity import IdentityStore, Principal
+from harness.lab.identity import IdentityStore, LabPrincipal
 from harness.lab.kms.call import KmsCall
 from harness.lab.kms.keystate import CRYPTO_OPERATIONS
 from harness.lab.kms.model import KmsStore
@@ -79,7 +79,7 @@ READ_AUTHORIZED = {
 }
 
 
-class Lab:
+class LabGateway:
     """All state of one lab endpoint."""
 
     def __init__(self, upstream: Upstream, room_secret: str | None = None) -> None:
@@ -256,7 +256,7 @@ class Lab:
             return AwsError("DependencyTimeoutException", detail, 500)
         return AwsError("ServiceUnavailable", detail, 503)
 
-    def dispatch(self, req: protocol.AwsRequest, principal: Principal) -> Response:
+    def dispatch(self, req: protocol.AwsRequest, principal: LabPrincipal) -> Response:
         service = req.service
         if service == "kms" and req.operation not in self.kms.routes:
             # Before model validation: an operation the lab has no route for is unknown to it,
@@ -317,7 +317,7 @@ class Lab:
         return self.forward(req, principal)
 
     # KMS -----------------------------------------------------------------------------------------
-    def kms_call(self, req: protocol.AwsRequest, principal: Principal) -> Response:
+    def kms_call(self, req: protocol.AwsRequest, principal: LabPrincipal) -> Response:
         call = KmsCall(
             principal,
             req.region,
@@ -402,7 +402,7 @@ class Lab:
         return self.kms_store.get(parsed.account, parsed.region, parsed.resource_id)
 
     # STS, IAM and the rest -------------------------------------------------------------------------
-    def sts_call(self, req: protocol.AwsRequest, principal: Principal) -> Response:
+    def sts_call(self, req: protocol.AwsRequest, principal: LabPrincipal) -> Response:
         op = req.operation
         if op == "GetCallerIdentity":
             xml = self.sts.get_caller_identity(principal)
@@ -458,7 +458,7 @@ class Lab:
         return protocol.query_response("sts", op, xml, req.request_id)
 
     def record_other(
-        self, req: protocol.AwsRequest, principal: Principal, source: str, result: Any
+        self, req: protocol.AwsRequest, principal: LabPrincipal, source: str, result: Any
     ) -> None:
         if is_mutation(req.operation) and not req.operation.startswith(("Describe", "Lookup")):
             self.trail.record(
@@ -473,7 +473,7 @@ class Lab:
                 request_id=req.request_id,
             )
 
-    def forward(self, req: protocol.AwsRequest, principal: Principal) -> Response:
+    def forward(self, req: protocol.AwsRequest, principal: LabPrincipal) -> Response:
         account = principal.account
         doomed = self._doomed_principal(req, account)
         headers = {k: v for k, v in req.http.headers.items() if k.lower() not in DROP_HEADERS}
@@ -543,7 +543,7 @@ class Lab:
             return None
         return str(entity["Arn"]), str(unique)
 
-    def after_forward(self, req: protocol.AwsRequest, principal: Principal, body: bytes) -> None:
+    def after_forward(self, req: protocol.AwsRequest, principal: LabPrincipal, body: bytes) -> None:
         service, op = req.service, req.operation
         if service == "iam":
             if not is_mutation(op):
@@ -584,7 +584,7 @@ class Lab:
         arn = str(info["Arn"]) if info else f"arn:aws:iam::{account}:user/{user.group(1)}"
         user_id = str(info["UserId"]) if info else ""
         self.identities.register(
-            Principal(
+            LabPrincipal(
                 account=account,
                 arn=arn,
                 kind="IAMUser",

@@ -21,7 +21,7 @@ def random_id(prefix: str, length: int = 16) -> str:
 
 
 @dataclass
-class Principal:
+class LabPrincipal:
     """The identity a request acts as."""
 
     account: str
@@ -83,8 +83,8 @@ class Principal:
         return ident
 
 
-def operator(account: str) -> Principal:
-    return Principal(
+def operator(account: str) -> LabPrincipal:
+    return LabPrincipal(
         account=account,
         arn=f"arn:aws:iam::{account}:root",
         kind="Root",
@@ -98,14 +98,14 @@ class IdentityStore:
     """Credentials the lab issued, by access key id."""
 
     def __init__(self) -> None:
-        self._by_key: dict[str, Principal] = {}
+        self._by_key: dict[str, LabPrincipal] = {}
         self._lock = threading.Lock()
 
     def reset(self) -> None:
         with self._lock:
             self._by_key.clear()
 
-    def register(self, principal: Principal) -> None:
+    def register(self, principal: LabPrincipal) -> None:
         with self._lock:
             self._by_key[principal.access_key] = principal
 
@@ -119,12 +119,12 @@ class IdentityStore:
                 if p.account == account and p.user_name == user_name:
                     del self._by_key[key]
 
-    def lookup(self, access_key: str) -> Principal | None:
+    def lookup(self, access_key: str) -> LabPrincipal | None:
         """The issued credential with this access key id (operators are not stored)."""
         with self._lock:
             return self._by_key.get(access_key)
 
-    def identify(self, access_key: str) -> Principal:
+    def identify(self, access_key: str) -> LabPrincipal:
         if is_account_id(access_key):
             return operator(access_key)
         with self._lock:
@@ -138,15 +138,15 @@ class IdentityStore:
         return principal
 
     def issue(
-        self, template: Principal, ttl_seconds: int | None, now: dt.datetime | None = None
-    ) -> tuple[Principal, str, str]:
+        self, template: LabPrincipal, ttl_seconds: int | None, now: dt.datetime | None = None
+    ) -> tuple[LabPrincipal, str, str]:
         """A new temporary credential for `template`; returns (principal, secret, token).
         `now` is the lab's clock (controls clock_offset_seconds), so expiry follows it."""
         key = random_id("ASIA")
         secret = secrets.token_urlsafe(30)[:40]
         token = secrets.token_urlsafe(96)
         now = now or dt.datetime.now(dt.UTC)
-        principal = Principal(**{**template.__dict__})
+        principal = LabPrincipal(**{**template.__dict__})
         principal.access_key = key
         principal.secret = secret
         principal.session_token = token

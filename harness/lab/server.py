@@ -14,7 +14,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from harness.errors import UsageError
 from harness.lab import state
 from harness.lab.decisions import DecisionLog, from_environment
-from harness.lab.gateway import Lab
+from harness.lab.gateway import LabGateway
 from harness.lab.operator import new_room_secret, remove_room_secret, write_room_secret
 from harness.lab.upstream import Upstream, make_upstream
 
@@ -54,7 +54,7 @@ class LabServer:
         self.room_secret_file: Path | None = None
         # `lab up --state FILE`: loaded at start when it exists, written again at stop.
         self.state_file = state_file
-        self.lab: Lab | None = None
+        self.lab: LabGateway | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -75,7 +75,7 @@ class LabServer:
                 f"directory {Path(self.state_file).parent} does not exist"
             )
         self.upstream.start()
-        lab = Lab(self.upstream, room_secret=self.room_secret)
+        lab = LabGateway(self.upstream, room_secret=self.room_secret)
         if saved is not None:
             try:
                 state.restore(lab, saved, self.state_file or "state")

@@ -50,7 +50,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from harness.errors import UsageError
 
 if TYPE_CHECKING:
-    from harness.lab.gateway import Lab
+    from harness.lab.gateway import LabGateway
 
 KIND = "kmslab-lab-state"
 VERSION = 1
@@ -192,7 +192,7 @@ def _component_state(obj: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(obj).items() if k not in WIRING}
 
 
-def _summary(lab: Lab) -> dict[str, int]:
+def _summary(lab: LabGateway) -> dict[str, int]:
     keys = list(lab.kms_store.keys.values())
     return {
         "keys": len(keys),
@@ -204,7 +204,7 @@ def _summary(lab: Lab) -> dict[str, int]:
     }
 
 
-def snapshot(lab: Lab) -> dict[str, Any]:
+def snapshot(lab: LabGateway) -> dict[str, Any]:
     """The lab's state as a state document (JSON-serialisable)."""
     locks: list[Any] = [lab.kms_store.lock, lab.orgs.lock, lab.trail._lock, lab.authz._lock]
     for lock in locks:
@@ -269,7 +269,7 @@ def check(doc: Any, source: str) -> dict[str, Any]:
     return doc
 
 
-def restore(lab: Lab, doc: dict[str, Any], source: str = "state") -> None:
+def restore(lab: LabGateway, doc: dict[str, Any], source: str = "state") -> None:
     """Load a checked state document into a freshly started lab (before it serves)."""
     doc = check(doc, source)
     try:

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Request, Response
 from harness.lab import state
 
 if TYPE_CHECKING:
-    from harness.lab.gateway import Lab
+    from harness.lab.gateway import LabGateway
 
 SECTION_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MAX_SECTION_BYTES = 1024 * 1024
@@ -22,7 +22,7 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status, content_type="application/json")
 
 
-def state_route(lab: Lab, http: Request, route: str) -> Response:
+def state_route(lab: LabGateway, http: Request, route: str) -> Response:
     if route == "state" and http.method == "GET":
         return _json(state.snapshot(lab))
     parts = route.split("/")

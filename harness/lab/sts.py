@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from harness.aws import arns
 from harness.lab.errors import AwsError
-from harness.lab.identity import Principal, random_id
+from harness.lab.identity import LabPrincipal, random_id
 from harness.lab.protocol import xml_value
 
 if TYPE_CHECKING:
-    from harness.lab.gateway import Lab
+    from harness.lab.gateway import LabGateway
 
 ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]+$")
 SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
@@ -34,7 +34,7 @@ def policy_arns(params: dict[str, str]) -> list[str]:
     return out
 
 
-def credentials_xml(principal: Principal, secret: str, token: str) -> str:
+def credentials_xml(principal: LabPrincipal, secret: str, token: str) -> str:
     expiration = principal.expires.strftime("%Y-%m-%dT%H:%M:%SZ") if principal.expires else ""
     return (
         "<Credentials>"
@@ -47,10 +47,10 @@ def credentials_xml(principal: Principal, secret: str, token: str) -> str:
 
 
 class Sts:
-    def __init__(self, lab: Lab) -> None:
+    def __init__(self, lab: LabGateway) -> None:
         self.lab = lab
 
-    def get_caller_identity(self, caller: Principal) -> str:
+    def get_caller_identity(self, caller: LabPrincipal) -> str:
         return (
             xml_value("Arn", caller.arn)
             + xml_value("UserId", caller.user_id)
@@ -58,8 +58,8 @@ class Sts:
         )
 
     def assume_role(
-        self, caller: Principal, params: dict[str, str]
-    ) -> tuple[str, Principal, dict[str, Any]]:
+        self, caller: LabPrincipal, params: dict[str, str]
+    ) -> tuple[str, LabPrincipal, dict[str, Any]]:
         role_arn = params.get("RoleArn", "")
         session = params.get("RoleSessionName", "")
         role_ref = arns.principal(role_arn)
@@ -127,7 +127,7 @@ class Sts:
             if inline is not None or policy_arn_list
             else None
         )
-        template = Principal(
+        template = LabPrincipal(
             account=account,
             arn=f"arn:aws:sts::{account}:assumed-role/{name}/{session}",
             kind="AssumedRole",
@@ -160,7 +160,9 @@ class Sts:
             request["policyArns"] = [{"arn": a} for a in policy_arn_list]
         return xml, principal, request
 
-    def get_session_token(self, caller: Principal, params: dict[str, str]) -> tuple[str, Principal]:
+    def get_session_token(
+        self, caller: LabPrincipal, params: dict[str, str]
+    ) -> tuple[str, LabPrincipal]:
         if caller.kind == "AssumedRole":
             raise _error(
                 "AccessDenied", "Cannot call GetSessionToken with session credentials", 403

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import botocore.exceptions
 
 if TYPE_CHECKING:
-    from harness.lab.gateway import Lab
+    from harness.lab.gateway import LabGateway
 
 DEFAULT_ACCOUNTS = ("111111111111", "222222222222", "333333333333")
 
@@ -19,7 +19,7 @@ def _quiet(fn: Any, **kwargs: Any) -> None:
         fn(**kwargs)
 
 
-def sweep(lab: Lab) -> None:
+def sweep(lab: LabGateway) -> None:
     accounts = sorted(set(DEFAULT_ACCOUNTS) | lab.accounts_seen)
     regions = sorted(lab.regions_seen | {"us-east-1"})
     for account in accounts:

@@ -33,7 +33,7 @@ from harness.aws.operations import CROSS_ACCOUNT_ACTIONS
 from harness.policy import principals as P
 from harness.policy.errors import PolicyError
 from harness.policy.grants import (
-    Grant,
+    PolicyGrant,
     compile_grants,
     constraint_ok,
     create_grant_ok,
@@ -61,7 +61,7 @@ class Inputs:
     scps: list[list[tuple[str, Policy]]]
     rcps: list[list[tuple[str, Policy]]]
     vpce: Policy | None
-    grants: list[Grant]
+    grants: list[PolicyGrant]
 
 
 def _opt_policy(doc: dict[str, Any], field: str, resource: bool) -> Policy | None:
@@ -200,7 +200,7 @@ def _scan_many(policies: list[tuple[str, Policy]], req: Request) -> tuple[bool, 
     return deny, allow
 
 
-def grant_kind(parsed: Parsed, grants: list[Grant]) -> str:
+def grant_kind(parsed: Parsed, grants: list[PolicyGrant]) -> str:
     req = parsed.req
     op = req.action_lower.removeprefix("kms:")
     best = P.NONE

@@ -26,7 +26,7 @@ CONSTRAINED_OPERATIONS = frozenset(op.lower() for op in ENCRYPTION_CONTEXT_GRANT
 
 
 @dataclass(frozen=True, slots=True)
-class Grant:
+class PolicyGrant:
     index: int
     grantee: str
     operations: frozenset[str]  # lower-case
@@ -47,7 +47,7 @@ def _ec(value: Any, name: str, field: str) -> dict[str, str]:
     return {k.lower(): v for k, v in value.items()}
 
 
-def compile_grants(raw: Any) -> list[Grant]:
+def compile_grants(raw: Any) -> list[PolicyGrant]:
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -101,7 +101,7 @@ def compile_grants(raw: Any) -> list[Grant]:
                 )
         key_id = g.get("KeyId")
         out.append(
-            Grant(
+            PolicyGrant(
                 index=i,
                 grantee=grantee,
                 operations=frozenset(lowered),
@@ -115,14 +115,14 @@ def compile_grants(raw: Any) -> list[Grant]:
     return out
 
 
-def grantee_kind(grant: Grant, caller: P.Caller) -> tuple[str, str]:
+def grantee_kind(grant: PolicyGrant, caller: P.PolicyCaller) -> tuple[str, str]:
     if "." in grant.grantee and not grant.grantee.startswith("arn:"):
         return P.match_service_value(grant.grantee, caller)
     return P.match_aws_value(grant.grantee, caller, False)
 
 
 def constraint_ok(
-    grant: Grant, operation: str, ec: dict[str, str] | None, symmetric: bool
+    grant: PolicyGrant, operation: str, ec: dict[str, str] | None, symmetric: bool
 ) -> tuple[bool, str]:
     """Whether the grant's constraints admit the request; (ok, why)."""
     if grant.equals is None and grant.subset is None:
@@ -145,13 +145,13 @@ def constraint_ok(
     return True, "constraints met"
 
 
-def for_key(grant: Grant, resource: str) -> bool:
+def for_key(grant: PolicyGrant, resource: str) -> bool:
     """A grant listed with its key ARN applies only to that key (ListGrants returns KeyId)."""
     return not (grant.key_id and grant.key_id.startswith("arn:") and grant.key_id != resource)
 
 
 def create_grant_ok(
-    grant: Grant, operation: str, ctx: dict[str, tuple[str, ...]]
+    grant: PolicyGrant, operation: str, ctx: dict[str, tuple[str, ...]]
 ) -> tuple[bool, str]:
     """CreateGrant through a grant may only pass on that grant's operations
     (kms grant-authorization.html: "Principals who get CreateGrant permission from a grant have

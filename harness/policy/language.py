@@ -56,7 +56,7 @@ class Request:
     action: str
     action_lower: str
     resource: str
-    caller: P.Caller
+    caller: P.PolicyCaller
     ctx: Context
     has_boundary: bool = False
 
@@ -240,7 +240,7 @@ def resolve_resource(pattern: str, ctx: Context) -> str | None:
     return None if tail is None else ":".join(parts[:5]) + ":" + tail
 
 
-def _match_one(ptype: str, value: str, caller: P.Caller, negated: bool) -> tuple[str, str]:
+def _match_one(ptype: str, value: str, caller: P.PolicyCaller, negated: bool) -> tuple[str, str]:
     if ptype == "AWS":
         return P.match_aws_value(value, caller, negated)
     if ptype == "Service":

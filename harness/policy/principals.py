@@ -28,7 +28,7 @@ ROOT = "root"  # the caller is the account root user and the account is named
 
 
 @dataclass(frozen=True)
-class Caller:
+class PolicyCaller:
     arn: str
     kind: str  # "session" | "user" | "federated-user" | "role" | "root" | "service"
     account: str  # "" for services
@@ -66,15 +66,15 @@ class Caller:
 
 
 @lru_cache(maxsize=4096)
-def parse_caller(arn: str) -> Caller:
+def parse_caller(arn: str) -> PolicyCaller:
     """The request principal. Raises PolicyError for anything that is not a principal ARN."""
     if not isinstance(arn, str) or not arn:
         raise PolicyError("request.principal must be a principal ARN", field="request.principal")
     who = arns.principal(arn)
     if who.kind == "service":
-        return Caller(arn=arn, kind="service", account="", name=arn)
+        return PolicyCaller(arn=arn, kind="service", account="", name=arn)
     if arns.is_account_id(arn):
-        return Caller(arn=f"arn:aws:iam::{arn}:root", kind="root", account=arn)
+        return PolicyCaller(arn=f"arn:aws:iam::{arn}:root", kind="root", account=arn)
     syntax = arns.iam_principal_arn(arn)
     if syntax is None:
         raise PolicyError(
@@ -83,9 +83,9 @@ def parse_caller(arn: str) -> Caller:
         )
     account, partition = syntax.account, syntax.partition
     if who.kind == "root":
-        return Caller(arn=arn, kind="root", account=account, partition=partition)
+        return PolicyCaller(arn=arn, kind="root", account=account, partition=partition)
     if who.kind == "assumed-role":
-        return Caller(
+        return PolicyCaller(
             arn=arn,
             kind="session",
             account=account,
@@ -96,7 +96,7 @@ def parse_caller(arn: str) -> Caller:
     if syntax.service == "sts" and syntax.resource.startswith("assumed-role/"):
         raise PolicyError(f"malformed assumed-role ARN {arn!r}", field="request.principal")
     if who.kind in ("federated-user", "role", "user"):
-        return Caller(
+        return PolicyCaller(
             arn=arn,
             kind=who.kind,
             account=account,
@@ -108,7 +108,7 @@ def parse_caller(arn: str) -> Caller:
 
 
 @lru_cache(maxsize=8192)
-def match_aws_value(value: str, caller: Caller, negated: bool = False) -> tuple[str, str]:
+def match_aws_value(value: str, caller: PolicyCaller, negated: bool = False) -> tuple[str, str]:
     """How one `AWS` principal value names the caller: (kind, reason). kind NONE: no match.
 
     `negated` is for NotPrincipal, which exempts only the principals it names
@@ -177,7 +177,7 @@ def match_aws_value(value: str, caller: Caller, negated: bool = False) -> tuple[
     return NONE, f"{value} does not name the caller"
 
 
-def match_service_value(value: str, caller: Caller) -> tuple[str, str]:
+def match_service_value(value: str, caller: PolicyCaller) -> tuple[str, str]:
     if value == "*":
         return WILDCARD, "'*' service"
     if caller.kind == "service" and value.lower() == caller.arn.lower():

@@ -22,7 +22,7 @@ from harness.aws import arns
 from harness.policy.conditions import Context
 from harness.policy.errors import PolicyError
 from harness.policy.language import Request
-from harness.policy.principals import Caller, parse_caller
+from harness.policy.principals import PolicyCaller, parse_caller
 
 _GRANT_CONTEXT_ACTIONS = frozenset({"kms:creategrant", "kms:listgrants", "kms:revokegrant"})
 
@@ -72,7 +72,7 @@ def _iso(epoch: int) -> str:
 @lru_cache(maxsize=4096)
 def _derived(
     principal: str, resource: str, meta_arn: str | None, key_account_override: str | None
-) -> tuple[Caller, str, str, dict[str, tuple[str, ...]]]:
+) -> tuple[PolicyCaller, str, str, dict[str, tuple[str, ...]]]:
     """The caller and the keys that depend only on principal and key (a parse, not a decision)."""
     caller = parse_caller(principal)
     key_account = key_region = ""

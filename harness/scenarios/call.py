@@ -11,7 +11,7 @@ import botocore.exceptions
 
 from harness.aws.clients import Target
 from harness.scenarios.native import NativeProvisioner
-from harness.scenarios.refs import Resolved, substitute
+from harness.scenarios.refs import ResolvedRefs, substitute
 
 VPCE_HEADER = "X-Lab-Source-Vpce"
 VIA_SERVICE_HEADER = "X-Lab-Via-Service"
@@ -51,7 +51,7 @@ class Outcome:
 
 
 @dataclass
-class Caller:
+class ScenarioCaller:
     arn: str
     target: Target
 
@@ -71,8 +71,11 @@ def damaged(blob: bytes, how: str | None) -> bytes:
 
 
 def issue_credentials(
-    provisioner: NativeProvisioner, call: dict[str, Any], setup: dict[str, Any], resolved: Resolved
-) -> Caller:
+    provisioner: NativeProvisioner,
+    call: dict[str, Any],
+    setup: dict[str, Any],
+    resolved: ResolvedRefs,
+) -> ScenarioCaller:
     """STS AssumeRole (with the session policy) for roles, CreateAccessKey for users."""
     headers: dict[str, str] = {}
     if call.get("vpc_endpoint"):
@@ -85,7 +88,7 @@ def issue_credentials(
     return caller
 
 
-def spoil_credentials(caller: Caller, call: dict[str, Any], account: str) -> Caller:
+def spoil_credentials(caller: ScenarioCaller, call: dict[str, Any], account: str) -> ScenarioCaller:
     """The caller as `call["credentials"]` says: as issued, `wrong-secret` (the issued access
     key id with a secret that does not go with it), `unknown-token` (a session token AWS never
     issued) or `expired` (the session, issued for
@@ -95,10 +98,12 @@ def spoil_credentials(caller: Caller, call: dict[str, Any], account: str) -> Cal
     if spoiled == "unknown-token":
         # Another session's token, or a token on a long-term key: AWS does not recognise it.
         fake = "IQoJb3JpZ2luX2VjEKMLAB" + "A" * 100
-        return Caller(caller.arn, replace(caller.target, session_token=fake))
+        return ScenarioCaller(caller.arn, replace(caller.target, session_token=fake))
     if spoiled == "wrong-secret":
         secret = caller.target.secret_access_key or ""
-        return Caller(caller.arn, replace(caller.target, secret_access_key=secret[::-1] + "x"))
+        return ScenarioCaller(
+            caller.arn, replace(caller.target, secret_access_key=secret[::-1] + "x")
+        )
     if spoiled == "expired":
         from harness.lab.client import LabClient
 
@@ -116,9 +121,9 @@ def credentials_of(
     provisioner: NativeProvisioner,
     call: dict[str, Any],
     setup: dict[str, Any],
-    resolved: Resolved,
+    resolved: ResolvedRefs,
     headers: dict[str, str] | None = None,
-) -> Caller:
+) -> ScenarioCaller:
     """Lab-issued credentials of `call["principal"]` (no request-context headers by default)."""
     headers = dict(headers or {})
     name = call["principal"]
@@ -156,10 +161,10 @@ def credentials_of(
             secret_access_key=info["secret_key"],
             extra_headers=headers,
         )
-    return Caller(arn=arn, target=target)
+    return ScenarioCaller(arn=arn, target=target)
 
 
-def request_params(call: dict[str, Any], resolved: Resolved) -> dict[str, Any]:
+def request_params(call: dict[str, Any], resolved: ResolvedRefs) -> dict[str, Any]:
     """The boto3 parameters of the call, references resolved."""
     params: dict[str, Any] = {}
     operation = call["operation"]
@@ -204,7 +209,7 @@ def summarize(operation: str, response: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def make_call(caller: Caller, call: dict[str, Any], resolved: Resolved) -> Outcome:
+def make_call(caller: ScenarioCaller, call: dict[str, Any], resolved: ResolvedRefs) -> Outcome:
     """Make the call (`attempts` times for rate scenarios); the last outcome counts."""
     kms = caller.target.client("kms", call["region"], max_attempts=2)
     method = getattr(kms, _snake(call["operation"]))

@@ -22,7 +22,7 @@ from harness.aws.policies import default_key_policy
 from harness.lab.operator import operator_credentials
 from harness.scenarios import org_units
 from harness.scenarios.model import normalize_setup
-from harness.scenarios.refs import Resolved, substitute
+from harness.scenarios.refs import ResolvedRefs, substitute
 
 EMPTY: dict[str, Any] = normalize_setup({"accounts": {}})
 PLAINTEXT = b"kmslab scenario data"
@@ -121,14 +121,14 @@ class NativeProvisioner:
 
     # -- entry points -------------------------------------------------------------------
 
-    def provision(self, setup: dict[str, Any]) -> Resolved:
-        resolved = Resolved(
+    def provision(self, setup: dict[str, Any]) -> ResolvedRefs:
+        resolved = ResolvedRefs(
             region=setup["region"], account=dict(setup["accounts"]), prefix=self.prefix
         )
         self.apply(EMPTY, setup, resolved)
         return resolved
 
-    def apply(self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved) -> None:
+    def apply(self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs) -> None:
         resolved.account.update(after["accounts"])
         resolved.region = after["region"]
         self._org(before, after, resolved)
@@ -154,7 +154,7 @@ class NativeProvisioner:
     def _management(self, after: dict[str, Any]) -> str:
         return os.environ.get("KMSLAB_ORG_MANAGEMENT_ACCOUNT", "111111111111")
 
-    def _org(self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved) -> None:
+    def _org(self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs) -> None:
         org = after["organization"]
         needs = org["scps"] or org["rcps"] or org.get("units") or org.get("detached")
         needs = needs or "${org." in json.dumps(after)
@@ -191,7 +191,7 @@ class NativeProvisioner:
     # -- principals ---------------------------------------------------------------------
 
     def _principals(
-        self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved
+        self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs
     ) -> None:
         for name, spec in after["principals"].items():
             old = before["principals"].get(name)
@@ -201,7 +201,7 @@ class NativeProvisioner:
                 self._create_principal(iam, name, spec, account_id, resolved)
 
     def _boundaries(
-        self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved
+        self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs
     ) -> None:
         for name, spec in after["principals"].items():
             old = before["principals"].get(name)
@@ -211,7 +211,7 @@ class NativeProvisioner:
                 self._set_boundary(iam, name, spec, account_id, resolved)
 
     def _create_principal(
-        self, iam: Any, name: str, spec: dict[str, Any], account_id: str, resolved: Resolved
+        self, iam: Any, name: str, spec: dict[str, Any], account_id: str, resolved: ResolvedRefs
     ) -> None:
         if spec["type"] == "role":
             trust = json.loads(json.dumps(TRUST_POLICY_TEMPLATE).replace("{account}", account_id))
@@ -238,7 +238,7 @@ class NativeProvisioner:
             }
 
     def _set_boundary(
-        self, iam: Any, name: str, spec: dict[str, Any], account_id: str, resolved: Resolved
+        self, iam: Any, name: str, spec: dict[str, Any], account_id: str, resolved: ResolvedRefs
     ) -> None:
         ident = self.prefix + spec["name"]
         is_role = spec["type"] == "role"
@@ -261,7 +261,9 @@ class NativeProvisioner:
         else:
             iam.put_user_permissions_boundary(UserName=ident, PermissionsBoundary=arn)
 
-    def _recreate(self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved) -> None:
+    def _recreate(
+        self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs
+    ) -> None:
         """Delete and recreate principals whose key policy entries should be orphaned ids."""
         for name, spec in after["principals"].items():
             if not spec.get("recreated") or before["principals"].get(name, {}).get("recreated"):
@@ -284,7 +286,7 @@ class NativeProvisioner:
                 self._set_boundary(iam, name, spec, account_id, resolved)
 
     def _identity_policies(
-        self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved
+        self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs
     ) -> None:
         for name, spec in after["principals"].items():
             old = before["principals"].get(name, {})
@@ -333,12 +335,12 @@ class NativeProvisioner:
 
     # -- keys ---------------------------------------------------------------------------
 
-    def key_policy(self, spec: dict[str, Any], account_id: str, resolved: Resolved) -> str:
+    def key_policy(self, spec: dict[str, Any], account_id: str, resolved: ResolvedRefs) -> str:
         policy = spec.get("policy") or default_key_policy(account_id)
         policy = padded(substitute(policy, resolved), spec.get("policy_padding_bytes", 0))
         return json.dumps(policy)
 
-    def _keys(self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved) -> None:
+    def _keys(self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs) -> None:
         for name, spec in after["keys"].items():
             old = before["keys"].get(name)
             account_id = after["accounts"][spec["account"]]
@@ -381,7 +383,7 @@ class NativeProvisioner:
                     )
 
     def _create_key(
-        self, kms: Any, name: str, spec: dict[str, Any], account_id: str, resolved: Resolved
+        self, kms: Any, name: str, spec: dict[str, Any], account_id: str, resolved: ResolvedRefs
     ) -> None:
         params: dict[str, Any] = {
             "Policy": self.key_policy(spec, account_id, resolved),
@@ -425,7 +427,7 @@ class NativeProvisioner:
         kms.connect_custom_key_store(CustomKeyStoreId=store_id)
         return store_id
 
-    def _import_material(self, kms: Any, arn: str, resolved: Resolved, name: str) -> None:
+    def _import_material(self, kms: Any, arn: str, resolved: ResolvedRefs, name: str) -> None:
         """Wrap 32 random bytes with the import public key and import them (RSAES_OAEP_SHA_256)."""
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -450,7 +452,7 @@ class NativeProvisioner:
         )
 
     def _key_states(
-        self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved
+        self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs
     ) -> None:
         for name, spec in after["keys"].items():
             old_state = before["keys"].get(name, {}).get("state", "Enabled")
@@ -474,7 +476,13 @@ class NativeProvisioner:
                         regional.enable_key(KeyId=rarn)
 
     def _leave_state(
-        self, kms: Any, arn: str, state: str, spec: dict[str, Any], resolved: Resolved, name: str
+        self,
+        kms: Any,
+        arn: str,
+        state: str,
+        spec: dict[str, Any],
+        resolved: ResolvedRefs,
+        name: str,
     ) -> None:
         if state == "PendingDeletion":
             kms.cancel_key_deletion(KeyId=arn)  # the key comes back Disabled (deleting-keys.html)
@@ -503,7 +511,9 @@ class NativeProvisioner:
 
     # -- aliases, endpoints, data, grants -----------------------------------------------
 
-    def _aliases(self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved) -> None:
+    def _aliases(
+        self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs
+    ) -> None:
         # An alias name is unique per account and Region only: the same name may exist in
         # several accounts (catalog row 14), so an alias is (name, account, Region).
         def where(aliases: list[dict[str, Any]]) -> dict[tuple[str, str, str], str]:
@@ -531,7 +541,7 @@ class NativeProvisioner:
                 self.client("kms", account, region).delete_alias(AliasName=alias)
 
     def _new_vpc_endpoints(
-        self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved
+        self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs
     ) -> None:
         """Endpoints exist before keys (key policies may name them); policies come later."""
         for name, spec in after["vpc_endpoints"].items():
@@ -548,7 +558,7 @@ class NativeProvisioner:
             resolved.vpce[name] = {"id": endpoint["VpcEndpointId"], "vpc": vpc}
 
     def _vpc_endpoints(
-        self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved
+        self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs
     ) -> None:
         for name, spec in after["vpc_endpoints"].items():
             old = before["vpc_endpoints"].get(name, {})
@@ -564,7 +574,7 @@ class NativeProvisioner:
                 else:
                     ec2.modify_vpc_endpoint(VpcEndpointId=vpce_id, ResetPolicy=True)
 
-    def _data(self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved) -> None:
+    def _data(self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs) -> None:
         for name, spec in after["data"].items():
             if name in before["data"]:
                 continue
@@ -580,12 +590,14 @@ class NativeProvisioner:
                 params["EncryptionAlgorithm"] = spec["algorithm"]
             resolved.ciphertext[name] = kms.encrypt(**params)["CiphertextBlob"]
 
-    def grantee(self, value: str, resolved: Resolved) -> str:
+    def grantee(self, value: str, resolved: ResolvedRefs) -> str:
         if value in resolved.principal:
             return resolved.principal[value]["arn"]
         return str(substitute(value, resolved))
 
-    def _grants(self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved) -> None:
+    def _grants(
+        self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs
+    ) -> None:
         old = {g["name"]: g for g in before["grants"]}
         new = {g["name"]: g for g in after["grants"]}
         for name, spec in old.items():
@@ -616,7 +628,7 @@ class NativeProvisioner:
     # -- organization policies, trails, controls ----------------------------------------
 
     def _org_policies(
-        self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved
+        self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs
     ) -> None:
         kinds = (("scps", "SERVICE_CONTROL_POLICY"), ("rcps", "RESOURCE_CONTROL_POLICY"))
         for section, policy_type in kinds:
@@ -644,14 +656,16 @@ class NativeProvisioner:
                     orgs.detach_policy(PolicyId=resolved.org[ref], TargetId=target)
                     orgs.delete_policy(PolicyId=resolved.org[ref])
 
-    def _org_target(self, target: str, setup: dict[str, Any], resolved: Resolved) -> str:
+    def _org_target(self, target: str, setup: dict[str, Any], resolved: ResolvedRefs) -> str:
         if target == "root":
             return resolved.org["root"]
         if org_units.unit_ref(target) in resolved.org:
             return resolved.org[org_units.unit_ref(target)]
         return str(setup["accounts"].get(target, target))
 
-    def _trails(self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved) -> None:
+    def _trails(
+        self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs
+    ) -> None:
         old = {t["name"] for t in before["trails"]}
         for trail in after["trails"]:
             if trail["name"] in old:
@@ -683,7 +697,7 @@ class NativeProvisioner:
                 )
             cloudtrail.start_logging(Name=params["Name"])
 
-    def controls(self, setup: dict[str, Any], resolved: Resolved) -> dict[str, Any]:
+    def controls(self, setup: dict[str, Any], resolved: ResolvedRefs) -> dict[str, Any]:
         """Lab controls of a setup, references resolved, with transient key states added."""
         controls: dict[str, Any] = substitute(copy.deepcopy(setup["controls"]), resolved)
         states = {
@@ -695,7 +709,9 @@ class NativeProvisioner:
             controls["key_states"] = {**controls.get("key_states", {}), **states}
         return controls
 
-    def _controls(self, before: dict[str, Any], after: dict[str, Any], resolved: Resolved) -> None:
+    def _controls(
+        self, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs
+    ) -> None:
         old = self.controls(before, resolved) if before["keys"] or before["controls"] else {}
         update = controls_update(old, self.controls(after, resolved))
         if update and self.on_controls is not None:

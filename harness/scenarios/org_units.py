@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from harness.aws.organizations import FULL_ACCESS_NAME
-from harness.scenarios.refs import Resolved
+from harness.scenarios.refs import ResolvedRefs
 
 if TYPE_CHECKING:
     from harness.scenarios.native import NativeProvisioner
@@ -27,7 +27,7 @@ def unit_ref(name: str) -> str:
 
 
 def build_units(
-    p: NativeProvisioner, before: dict[str, Any], after: dict[str, Any], resolved: Resolved
+    p: NativeProvisioner, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs
 ) -> None:
     units: dict[str, Any] = after["organization"].get("units") or {}
     old = before["organization"].get("units") or {}
@@ -64,7 +64,7 @@ def build_units(
 
 
 def detach_full_access(
-    p: NativeProvisioner, before: dict[str, Any], after: dict[str, Any], resolved: Resolved
+    p: NativeProvisioner, before: dict[str, Any], after: dict[str, Any], resolved: ResolvedRefs
 ) -> None:
     wanted = after["organization"].get("detached") or []
     done = before["organization"].get("detached") or []

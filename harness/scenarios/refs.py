@@ -12,7 +12,7 @@ REF = re.compile(r"\$\{([a-z_]+)\.([A-Za-z0-9_]+)(?:\.([a-z_]+))?\}")
 
 
 @dataclass
-class Resolved:
+class ResolvedRefs:
     """Names the lab gave to a scenario's logical resources (ARNs, ids, tokens)."""
 
     region: str = "us-east-1"
@@ -56,7 +56,7 @@ class Resolved:
         return str(value)
 
 
-def substitute(value: Any, resolved: Resolved, *, regex: bool = False) -> Any:
+def substitute(value: Any, resolved: ResolvedRefs, *, regex: bool = False) -> Any:
     """Replace references in every string of `value`; in a regex the values are escaped."""
     if isinstance(value, str):
 

@@ -32,7 +32,7 @@ from harness.scenarios.call import (
 from harness.scenarios.investigators import Investigators
 from harness.scenarios.model import Scenario
 from harness.scenarios.native import NativeProvisioner, lab_targets
-from harness.scenarios.refs import Resolved, substitute
+from harness.scenarios.refs import ResolvedRefs, substitute
 from harness.scenarios.wire import investigation_request, needs_trail, recorded_key
 
 # Who reads the evidence in `kmslab run`: lab-issued investigator roles holding exactly the
@@ -54,7 +54,7 @@ class BuildError(UsageError):
 
 # Applies a scenario's fix to what was provisioned and returns the fixed scenario
 # (Runner.apply_fix natively, TerraformProvisioner.fix with Terraform).
-Fixer = Callable[[Scenario, NativeProvisioner, Resolved], Scenario]
+Fixer = Callable[[Scenario, NativeProvisioner, ResolvedRefs], Scenario]
 
 
 @dataclass
@@ -97,7 +97,7 @@ class RunResult:
     problems: list[str] = field(default_factory=list)
     before: Attempt | None = None
     after: Attempt | None = None
-    resolved: Resolved | None = None
+    resolved: ResolvedRefs | None = None
     lab_gap: str | None = None
     read_as: str = "investigator"
     built_via: str = "native"
@@ -125,14 +125,14 @@ class RunResult:
         }
 
 
-def expected_message(scenario: Scenario, resolved: Resolved) -> re.Pattern[str] | None:
+def expected_message(scenario: Scenario, resolved: ResolvedRefs) -> re.Pattern[str] | None:
     error = scenario.expected_error
     if error is None:
         return None
     return re.compile(str(substitute(error["message"], resolved, regex=True)), re.DOTALL)
 
 
-def error_matches(scenario: Scenario, outcome: Outcome, resolved: Resolved) -> list[str]:
+def error_matches(scenario: Scenario, outcome: Outcome, resolved: ResolvedRefs) -> list[str]:
     """Why the outcome is not the expected one (empty when it is)."""
     error = scenario.expected_error
     if error is None:
@@ -249,7 +249,7 @@ class Runner:
 
     # -- the steps ----------------------------------------------------------------------
 
-    def provision(self, scenario: Scenario) -> tuple[NativeProvisioner, Resolved]:
+    def provision(self, scenario: Scenario) -> tuple[NativeProvisioner, ResolvedRefs]:
         """Reset the lab and build the scenario natively."""
         with self.stage("provision"):
             self.reset()
@@ -265,7 +265,7 @@ class Runner:
         self,
         provisioner: NativeProvisioner,
         scenario: Scenario,
-        resolved: Resolved,
+        resolved: ResolvedRefs,
         *,
         since: float | None = None,
     ) -> Attempt:
@@ -313,7 +313,7 @@ class Runner:
         return Attempt(outcome=outcome, bundle=bundle, diagnosis=diagnosis)
 
     def note_managed_key(
-        self, provisioner: NativeProvisioner, scenario: Scenario, resolved: Resolved
+        self, provisioner: NativeProvisioner, scenario: Scenario, resolved: ResolvedRefs
     ) -> None:
         """Record the AWS managed key an `alias/aws/...` call used, for `${managed.NAME.arn}`
         in expectations (never for the investigation, which reads the wire only)."""
@@ -332,7 +332,7 @@ class Runner:
         self,
         provisioner: NativeProvisioner,
         fixed: Scenario,
-        resolved: Resolved,
+        resolved: ResolvedRefs,
         fix_started: float,
     ) -> Attempt:
         """The call and its diagnosis after a fix applied from `fix_started` (a time.time())."""
@@ -347,7 +347,7 @@ class Runner:
         self,
         provisioner: NativeProvisioner,
         scenario: Scenario,
-        resolved: Resolved,
+        resolved: ResolvedRefs,
         request: InvestigationRequest,
     ) -> tuple[Target, Target | None]:
         """Who reads the evidence: (caller's account, key's account when it is another).
@@ -390,7 +390,7 @@ class Runner:
         return "investigator+key-admin" if scenario.key_admin_reads else "investigator"
 
     def apply_fix(
-        self, scenario: Scenario, provisioner: NativeProvisioner, resolved: Resolved
+        self, scenario: Scenario, provisioner: NativeProvisioner, resolved: ResolvedRefs
     ) -> Scenario:
         """Apply the scenario's fix natively; the fixed scenario."""
         fixed = scenario.fixed()
@@ -408,7 +408,7 @@ class Runner:
         self,
         scenario: Scenario,
         provisioner: NativeProvisioner,
-        resolved: Resolved,
+        resolved: ResolvedRefs,
         start: float | None = None,
         fixer: Fixer | None = None,
     ) -> RunResult:

@@ -38,7 +38,7 @@ from harness.scenarios.native import (
     lab_targets,
     padded,
 )
-from harness.scenarios.refs import Resolved
+from harness.scenarios.refs import ResolvedRefs
 
 LAB_ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
 REGIONS = ["us-east-1", "us-west-2"]
@@ -273,8 +273,8 @@ class TerraformRun:
         return found
 
 
-def resolved_from_outputs(scenario: Scenario, prefix: str, out: dict[str, Any]) -> Resolved:
-    resolved = Resolved(
+def resolved_from_outputs(scenario: Scenario, prefix: str, out: dict[str, Any]) -> ResolvedRefs:
+    resolved = ResolvedRefs(
         region=scenario.setup["region"], account=dict(scenario.setup["accounts"]), prefix=prefix
     )
     resolved.key = {n: dict(v) for n, v in out.get("keys", {}).items()}
@@ -304,14 +304,16 @@ class TerraformProvisioner:
             return {scenarios[0].id: (scenarios[0], "")}
         return {s.id: (s, f"k{i:02d}-") for i, s in enumerate(scenarios)}
 
-    def provision(self, scenarios: list[Scenario]) -> dict[str, tuple[NativeProvisioner, Resolved]]:
+    def provision(
+        self, scenarios: list[Scenario]
+    ) -> dict[str, tuple[NativeProvisioner, ResolvedRefs]]:
         for scenario in scenarios:
             reason = unsupported_reason(scenario)
             if reason:
                 raise UsageError(f"{scenario.id}: Terraform cannot build this setup ({reason})")
         batch = self.prefixes(scenarios)
         self.run.prepare()
-        out: dict[str, tuple[NativeProvisioner, Resolved]] = {}
+        out: dict[str, tuple[NativeProvisioner, ResolvedRefs]] = {}
         needs_prepare = any(
             spec["state"] != "Enabled" and any(d["key"] == name for d in s.setup["data"].values())
             for s in scenarios
@@ -347,7 +349,7 @@ class TerraformProvisioner:
         return out
 
     def fix(
-        self, scenario: Scenario, provisioner: NativeProvisioner, resolved: Resolved
+        self, scenario: Scenario, provisioner: NativeProvisioner, resolved: ResolvedRefs
     ) -> Scenario:
         """Apply `scenario`'s fix: one Terraform apply of the batch with the fixed setup, then
         natively what Terraform does not build. Returns the fixed scenario."""

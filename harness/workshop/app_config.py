@@ -18,7 +18,7 @@ import yaml
 
 from harness.errors import UsageError
 from harness.scenarios.call import VIA_SERVICE_HEADER, VPCE_HEADER
-from harness.scenarios.refs import Resolved, substitute
+from harness.scenarios.refs import ResolvedRefs, substitute
 
 FILE_NAME = "app.yaml"
 TRANSFORMS = ("none", "truncate", "base64", "flip", "not-kms")
@@ -58,7 +58,9 @@ HEADER = """\
 """
 
 
-def from_call(call: dict[str, Any], resolved: Resolved, files: dict[str, str]) -> dict[str, Any]:
+def from_call(
+    call: dict[str, Any], resolved: ResolvedRefs, files: dict[str, str]
+) -> dict[str, Any]:
     """The configuration that makes `call` (a scenario call, references resolved)."""
     key = call.get("key")
     config: dict[str, Any] = {

@@ -34,7 +34,7 @@ from harness.scenarios.call import (
 )
 from harness.scenarios.model import Scenario
 from harness.scenarios.native import NativeProvisioner, controls_update, lab_targets
-from harness.scenarios.refs import Resolved, substitute
+from harness.scenarios.refs import ResolvedRefs, substitute
 from harness.workshop import access, app_config
 from harness.workshop.exercises import Exercise, find_exercise
 from harness.workshop.legitimacy import Rejection, analyse
@@ -78,16 +78,16 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def resolved_to_dict(resolved: Resolved) -> dict[str, Any]:
+def resolved_to_dict(resolved: ResolvedRefs) -> dict[str, Any]:
     data = dataclasses.asdict(resolved)
     data["ciphertext"] = {k: base64.b64encode(v).decode() for k, v in resolved.ciphertext.items()}
     return data
 
 
-def resolved_from_dict(data: dict[str, Any]) -> Resolved:
+def resolved_from_dict(data: dict[str, Any]) -> ResolvedRefs:
     values = dict(data)
     values["ciphertext"] = {k: base64.b64decode(v) for k, v in data.get("ciphertext", {}).items()}
-    return Resolved(**values)
+    return ResolvedRefs(**values)
 
 
 def cli_error(operation: str, code: str | None, message: str | None) -> str:
@@ -99,7 +99,7 @@ def kebab(operation: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", operation).lower()
 
 
-def cli_command(call: dict[str, Any], resolved: Resolved, files: dict[str, Path]) -> str:
+def cli_command(call: dict[str, Any], resolved: ResolvedRefs, files: dict[str, Path]) -> str:
     """The application's call, written as the AWS CLI command that makes it."""
     parts = ["aws", "kms", kebab(call["operation"])]
     op = call["operation"]
@@ -410,7 +410,7 @@ class Room:
         self.publish()
         return rows
 
-    def _grant_log(self, folder: Path, resolved: Resolved) -> Path | None:
+    def _grant_log(self, folder: Path, resolved: ResolvedRefs) -> Path | None:
         """What the deployment that created the grants logged: CreateGrant's output per grant
         (the only place a grant token ever appears, API_CreateGrant.html)."""
         if not resolved.grant:
@@ -424,7 +424,7 @@ class Room:
         return path
 
     def _ciphertext_files(
-        self, participant: str, exercise_id: str, resolved: Resolved
+        self, participant: str, exercise_id: str, resolved: ResolvedRefs
     ) -> dict[str, Path]:
         folder = self.workdir / participant / exercise_id
         folder.mkdir(parents=True, exist_ok=True)
@@ -477,7 +477,7 @@ class Room:
         return out
 
     def _app_configs(
-        self, record: dict[str, Any], live: Scenario, intended: Scenario, resolved: Resolved
+        self, record: dict[str, Any], live: Scenario, intended: Scenario, resolved: ResolvedRefs
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The application configuration the exercise started with, and the fixed one."""
         files = {k: Path(v).name for k, v in record.get("files", {}).items()}
@@ -637,7 +637,7 @@ class Room:
         record: dict[str, Any],
         live: Scenario,
         intended: Scenario,
-        resolved: Resolved,
+        resolved: ResolvedRefs,
         provisioner: NativeProvisioner,
     ) -> None:
         """An exercise whose fix only AWS makes (a service event) ends when its time is up."""
@@ -764,7 +764,7 @@ def scoped_controls(update: dict[str, Any], accounts: list[str]) -> dict[str, An
 
 
 def solution_of(
-    exercise: Exercise, live: Scenario, intended: Scenario, resolved: Resolved
+    exercise: Exercise, live: Scenario, intended: Scenario, resolved: ResolvedRefs
 ) -> dict[str, Any]:
     """The fix (summary, what changes in the participant's names) and why."""
     from harness.workshop.handouts import finding_title
@@ -781,7 +781,7 @@ def solution_of(
     }
 
 
-def substitute_safely(value: Any, resolved: Resolved) -> Any:
+def substitute_safely(value: Any, resolved: ResolvedRefs) -> Any:
     try:
         return substitute(value, resolved)
     except UsageError:

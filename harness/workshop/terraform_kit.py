@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.scenarios.native import NativeProvisioner
-from harness.scenarios.refs import Resolved
+from harness.scenarios.refs import ResolvedRefs
 from harness.workshop.views import _all, _doc
 
 SERVICES = ("kms", "iam", "sts")
@@ -68,7 +68,7 @@ def resource(kind: str, name: str, import_id: str, attrs: dict[str, str], policy
 def render(
     provisioner: NativeProvisioner,
     setup: dict[str, Any],
-    resolved: Resolved,
+    resolved: ResolvedRefs,
     account_id: str,
     endpoint: str,
 ) -> str:
@@ -116,7 +116,7 @@ def render(
 def write_kit(
     provisioner: NativeProvisioner,
     setup: dict[str, Any],
-    resolved: Resolved,
+    resolved: ResolvedRefs,
     account_id: str,
     endpoint: str,
     out: Path,

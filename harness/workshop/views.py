@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 from harness.scenarios.model import Scenario
 from harness.scenarios.native import NativeProvisioner
-from harness.scenarios.refs import Resolved, substitute
+from harness.scenarios.refs import ResolvedRefs, substitute
 from harness.workshop.legitimacy import SetupView
 
 
@@ -22,7 +22,7 @@ def _doc(value: Any) -> Any:
 
 
 def intended_view(
-    scenario: Scenario, provisioner: NativeProvisioner, resolved: Resolved
+    scenario: Scenario, provisioner: NativeProvisioner, resolved: ResolvedRefs
 ) -> SetupView:
     """The fixed setup as the provisioner would build it, references resolved."""
     setup = scenario.setup
@@ -81,7 +81,7 @@ def identity_policies(iam: Any, kind: str, name: str) -> list[Any]:
 
 
 def actual_view(
-    scenario: Scenario, provisioner: NativeProvisioner, resolved: Resolved
+    scenario: Scenario, provisioner: NativeProvisioner, resolved: ResolvedRefs
 ) -> SetupView:
     """What the lab holds now for the scenario's keys and principals."""
     setup = scenario.setup

@@ -27,7 +27,7 @@ def lab_endpoint() -> Iterator[str]:
 
 
 @dataclass
-class Lab:
+class LiveLab:
     endpoint: str
 
     def client(self, service: str) -> Any:
@@ -60,7 +60,7 @@ def _doc(*statements: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def lab(lab_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Lab:
+def lab(lab_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> LiveLab:
     from harness.lab import LabClient
 
     LabClient(lab_endpoint).reset()
@@ -72,15 +72,15 @@ def lab(lab_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> L
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "lab-operator-secret")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    return Lab(lab_endpoint)
+    return LiveLab(lab_endpoint)
 
 
-def diagnose_live(lab: Lab, key: str, *extra: str) -> list[str]:
+def diagnose_live(lab: LiveLab, key: str, *extra: str) -> list[str]:
     return ["diagnose", "--key", key, "--principal", SESSION, "--action", "kms:Decrypt",
             "--region", "us-east-1", "--endpoint-url", lab.endpoint, *extra]  # fmt: skip
 
 
-def iam_denies_decrypt(lab: Lab) -> tuple[str, str]:
+def iam_denies_decrypt(lab: LiveLab) -> tuple[str, str]:
     """A key with the default key policy and a role whose IAM policy allows only Encrypt.
 
     The default key policy gives the account (arn:aws:iam::ACCOUNT:root) kms:* and so
@@ -100,7 +100,7 @@ def iam_denies_decrypt(lab: Lab) -> tuple[str, str]:
 
 
 def test_json_names_the_missing_iam_permission(
-    lab: Lab, capsys: pytest.CaptureFixture[str]
+    lab: LiveLab, capsys: pytest.CaptureFixture[str]
 ) -> None:
     key, observed = iam_denies_decrypt(lab)
     assert main(diagnose_live(lab, key, "--observed-error", observed, "--format", "json")) == 0
@@ -119,7 +119,7 @@ def test_json_names_the_missing_iam_permission(
 
 
 def test_json_reports_a_disabled_key_as_failed(
-    lab: Lab, capsys: pytest.CaptureFixture[str]
+    lab: LiveLab, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A disabled key cannot be used in cryptographic operations
     # (https://docs.aws.amazon.com/kms/latest/developerguide/enabling-keys.html); contract
@@ -134,7 +134,7 @@ def test_json_reports_a_disabled_key_as_failed(
     assert f"aws kms enable-key --key-id {key}" in data["findings"][0]["fix"]["cli"]
 
 
-def test_text_and_markdown(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+def test_text_and_markdown(lab: LiveLab, capsys: pytest.CaptureFixture[str]) -> None:
     key, observed = iam_denies_decrypt(lab)
     assert main(diagnose_live(lab, key, "--observed-error", observed)) == 0
     text = capsys.readouterr().out
@@ -148,7 +148,7 @@ def test_text_and_markdown(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_unreachable_endpoint_exits_3_with_one_line(
-    lab: Lab, capsys: pytest.CaptureFixture[str]
+    lab: LiveLab, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = diagnose_live(lab, "alias/app-data")
     argv[argv.index(lab.endpoint)] = "http://127.0.0.1:9"  # nothing listens on discard
@@ -175,7 +175,7 @@ BAD = [
 
 @pytest.mark.parametrize(("extra", "message"), BAD, ids=[m for _, m in BAD])
 def test_bad_arguments_exit_2_with_one_line_before_any_call(
-    extra: list[str], message: str, lab: Lab, capsys: pytest.CaptureFixture[str]
+    extra: list[str], message: str, lab: LiveLab, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = diagnose_live(lab, "alias/app-data")
     # Unreachable: had anything been sent first, the exit would be 3.

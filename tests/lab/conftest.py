@@ -13,7 +13,7 @@ import pytest
 
 from harness.errors import KmslabError
 from harness.lab import LabClient, LabServer
-from lab.labkit import Lab
+from lab.labkit import LabKit
 
 _servers: dict[str, LabServer] = {}
 _failures: dict[str, str] = {}
@@ -42,15 +42,15 @@ def _stop_servers() -> Iterator[None]:
 
 
 @pytest.fixture(params=["moto", pytest.param("localstack", marks=pytest.mark.localstack)])
-def lab(request: pytest.FixtureRequest) -> Lab:
+def lab(request: pytest.FixtureRequest) -> LabKit:
     server = _server(request.param)
     LabClient(server.endpoint).reset()
-    return Lab(server, request.param)
+    return LabKit(server, request.param)
 
 
 @pytest.fixture
-def moto_lab() -> Lab:
+def moto_lab() -> LabKit:
     """For tests about the lab itself rather than AWS behaviour (one upstream is enough)."""
     server = _server("moto")
     LabClient(server.endpoint).reset()
-    return Lab(server, "moto")
+    return LabKit(server, "moto")

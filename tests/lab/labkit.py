@@ -49,7 +49,7 @@ def allow(action: Any = "kms:*", resource: Any = "*", **extra: Any) -> str:
 
 
 @dataclass
-class Lab:
+class LabKit:
     server: LabServer
     upstream: str
 

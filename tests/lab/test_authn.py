@@ -29,7 +29,7 @@ import botocore.auth
 import botocore.exceptions
 import pytest
 
-from lab.labkit import APP, Lab, allow
+from lab.labkit import APP, LabKit, allow
 
 ISSUED = "Decrypt with the credentials the lab issued must work"
 
@@ -42,7 +42,7 @@ def _error(call: Any) -> tuple[str, int, str]:
 
 
 @pytest.fixture
-def victim(moto_lab: Lab) -> dict[str, Any]:
+def victim(moto_lab: LabKit) -> dict[str, Any]:
     """A role with kms:* and a key; the session's credentials are the attacker's starting point."""
     arn = moto_lab.role("app", policy=allow())
     key = moto_lab.key()["Arn"]
@@ -53,7 +53,9 @@ def victim(moto_lab: Lab) -> dict[str, Any]:
     return {"arn": arn, "key": key, "blob": blob, "creds": creds}
 
 
-def test_wrong_secret_is_refused_in_every_protocol(moto_lab: Lab, victim: dict[str, Any]) -> None:
+def test_wrong_secret_is_refused_in_every_protocol(
+    moto_lab: LabKit, victim: dict[str, Any]
+) -> None:
     forged = {**victim["creds"], "SecretAccessKey": "guessed" + "x" * 33}
     code, status, message = _error(
         lambda: moto_lab.client("kms", creds=forged).decrypt(CiphertextBlob=victim["blob"])
@@ -71,7 +73,9 @@ def test_wrong_secret_is_refused_in_every_protocol(moto_lab: Lab, victim: dict[s
     assert message == "AWS was not able to validate the provided access credentials"
 
 
-def test_missing_or_foreign_session_token_is_refused(moto_lab: Lab, victim: dict[str, Any]) -> None:
+def test_missing_or_foreign_session_token_is_refused(
+    moto_lab: LabKit, victim: dict[str, Any]
+) -> None:
     other = moto_lab.assume(victim["arn"], "other-session")
     cases = [
         {k: v for k, v in victim["creds"].items() if k != "SessionToken"},
@@ -91,7 +95,7 @@ def test_missing_or_foreign_session_token_is_refused(moto_lab: Lab, victim: dict
 
 
 def test_key_id_read_from_cloudtrail_is_useless_without_its_secret(
-    moto_lab: Lab, victim: dict[str, Any]
+    moto_lab: LabKit, victim: dict[str, Any]
 ) -> None:
     events = moto_lab.client("cloudtrail").lookup_events(
         LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "Decrypt"}]
@@ -112,7 +116,7 @@ def test_key_id_read_from_cloudtrail_is_useless_without_its_secret(
     assert code == "UnrecognizedClientException"
 
 
-def test_iam_user_access_key_needs_its_secret(moto_lab: Lab) -> None:
+def test_iam_user_access_key_needs_its_secret(moto_lab: LabKit) -> None:
     iam = moto_lab.client("iam")
     iam.create_user(UserName="dev")
     iam.put_user_policy(UserName="dev", PolicyName="p", PolicyDocument=allow())
@@ -129,7 +133,7 @@ def test_iam_user_access_key_needs_its_secret(moto_lab: Lab) -> None:
 
 
 def test_expiry_follows_duration_seconds_on_the_lab_clock(
-    moto_lab: Lab, victim: dict[str, Any]
+    moto_lab: LabKit, victim: dict[str, Any]
 ) -> None:
     kms = moto_lab.client("kms", creds=victim["creds"])
     moto_lab.admin.set_controls({"clock_offset_seconds": 899})
@@ -145,7 +149,7 @@ def test_expiry_follows_duration_seconds_on_the_lab_clock(
     assert moto_lab.client("kms", creds=longer).decrypt(CiphertextBlob=victim["blob"])
 
 
-def test_get_session_token_duration_is_honoured(moto_lab: Lab) -> None:
+def test_get_session_token_duration_is_honoured(moto_lab: LabKit) -> None:
     iam = moto_lab.client("iam")
     iam.create_user(UserName="dev")
     iam.put_user_policy(UserName="dev", PolicyName="p", PolicyDocument=allow())
@@ -166,7 +170,7 @@ def _signed_at(when: dt.datetime) -> Any:
     )
 
 
-def test_clock_skew_over_five_minutes_is_refused(moto_lab: Lab, victim: dict[str, Any]) -> None:
+def test_clock_skew_over_five_minutes_is_refused(moto_lab: LabKit, victim: dict[str, Any]) -> None:
     kms = moto_lab.client("kms", creds=victim["creds"])
     now = dt.datetime.now(dt.UTC)
     with _signed_at(now - dt.timedelta(minutes=3)):
@@ -184,7 +188,7 @@ def test_clock_skew_over_five_minutes_is_refused(moto_lab: Lab, victim: dict[str
 
 
 def test_credential_scope_must_name_a_real_region_and_the_right_service(
-    moto_lab: Lab, victim: dict[str, Any]
+    moto_lab: LabKit, victim: dict[str, Any]
 ) -> None:
     code, _, message = _error(
         lambda: moto_lab.client("kms", region="us-fake-9", creds=victim["creds"]).list_keys()
@@ -205,7 +209,7 @@ def test_credential_scope_must_name_a_real_region_and_the_right_service(
 
 
 def test_a_service_the_lab_does_not_serve_is_refused_not_forwarded(
-    moto_lab: Lab, victim: dict[str, Any]
+    moto_lab: LabKit, victim: dict[str, Any]
 ) -> None:
     for creds in (victim["creds"], None):
         sqs = moto_lab.client("sqs", creds=creds)
@@ -219,7 +223,7 @@ def test_a_service_the_lab_does_not_serve_is_refused_not_forwarded(
         moto_lab.client("s3", creds=victim["creds"]).list_buckets()
 
 
-def _admin(lab: Lab, method: str, route: str, body: bytes | None = None, **headers: str) -> int:
+def _admin(lab: LabKit, method: str, route: str, body: bytes | None = None, **headers: str) -> int:
     request = urllib.request.Request(
         f"{lab.endpoint}/_kmslab/{route}", data=body, method=method, headers=headers
     )
@@ -230,7 +234,9 @@ def _admin(lab: Lab, method: str, route: str, body: bytes | None = None, **heade
         return int(exc.code)
 
 
-def test_admin_routes_refuse_anyone_but_an_operator(moto_lab: Lab, victim: dict[str, Any]) -> None:
+def test_admin_routes_refuse_anyone_but_an_operator(
+    moto_lab: LabKit, victim: dict[str, Any]
+) -> None:
     before = moto_lab.admin.get_controls()
     assert _admin(moto_lab, "POST", "controls", b'{"authorize_iam": false}') == 403
     assert _admin(moto_lab, "POST", "reset", b"{}") == 403
@@ -264,7 +270,7 @@ def test_admin_routes_refuse_anyone_but_an_operator(moto_lab: Lab, victim: dict[
 
 
 @pytest.fixture
-def room(moto_lab: Lab) -> Any:
+def room(moto_lab: LabKit) -> Any:
     """The shared lab switched to room mode for one test (a secret only the facilitator has)."""
     authn = moto_lab.server.lab.authn  # type: ignore[union-attr]
     authn.room_secret = "facilitator-only-" + "s" * 20
@@ -274,7 +280,7 @@ def room(moto_lab: Lab) -> Any:
         authn.room_secret = None
 
 
-def test_room_operator_needs_the_room_secret(moto_lab: Lab, room: str) -> None:
+def test_room_operator_needs_the_room_secret(moto_lab: LabKit, room: str) -> None:
     guessed = moto_lab.client("kms", creds={"AccessKeyId": APP, "SecretAccessKey": "anything"})
     code, _, _ = _error(lambda: guessed.create_key())
     assert code == "InvalidSignatureException"
@@ -340,7 +346,7 @@ def test_lab_up_room_prints_the_secret_once_and_kmslab_keeps_working(tmp_path: A
     assert not secret_file.exists(), "the secret file goes with the lab"
 
 
-def test_source_vpce_must_be_a_real_endpoint_of_the_callers_region(moto_lab: Lab) -> None:
+def test_source_vpce_must_be_a_real_endpoint_of_the_callers_region(moto_lab: LabKit) -> None:
     ec2 = moto_lab.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     real = ec2.create_vpc_endpoint(
@@ -378,7 +384,7 @@ def test_source_vpce_must_be_a_real_endpoint_of_the_callers_region(moto_lab: Lab
     ["bogus.example", "s3.us-west-2.amazonaws.com", "notaservice.us-east-1.amazonaws.com"],
 )
 def test_via_service_must_be_a_service_endpoint_of_the_calls_region(
-    moto_lab: Lab, victim: dict[str, Any], via: str
+    moto_lab: LabKit, victim: dict[str, Any], via: str
 ) -> None:
     kms = moto_lab.client("kms", creds=victim["creds"], headers={"X-Lab-Via-Service": via})
     code, _, message = _error(lambda: kms.decrypt(CiphertextBlob=victim["blob"]))
@@ -426,7 +432,7 @@ with LabServer(upstream="moto", port=0) as server:
 """
 
 
-def test_embedded_moto_listens_on_no_port(moto_lab: Lab) -> None:
+def test_embedded_moto_listens_on_no_port(moto_lab: LabKit) -> None:
     import subprocess
     import sys
 
@@ -441,7 +447,7 @@ def test_embedded_moto_listens_on_no_port(moto_lab: Lab) -> None:
 
 
 def test_a_clock_moved_for_one_account_ages_no_other_accounts_sessions(
-    moto_lab: Lab, victim: dict[str, Any]
+    moto_lab: LabKit, victim: dict[str, Any]
 ) -> None:
     from lab.labkit import OTHER
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lab.labkit import APP, OTHER, Lab, allow, error
+from lab.labkit import APP, OTHER, LabKit, allow, error
 
 
 def key_policy(*statements: dict[str, Any]) -> str:
@@ -35,7 +35,7 @@ def root(account: str = APP, actions: Any = "kms:*") -> dict[str, Any]:
     }
 
 
-def denied(lab: Lab, fn: Any, **kwargs: Any) -> str:
+def denied(lab: LabKit, fn: Any, **kwargs: Any) -> str:
     with pytest.raises(ClientError) as exc:
         fn(**kwargs)
     code, message = error(exc)
@@ -43,7 +43,7 @@ def denied(lab: Lab, fn: Any, **kwargs: Any) -> str:
     return message
 
 
-def test_key_policy_without_root_statement_ignores_iam(lab: Lab) -> None:
+def test_key_policy_without_root_statement_ignores_iam(lab: LabKit) -> None:
     role = lab.role("app", policy=allow())
     key = lab.key(
         Policy=key_policy(root(APP, ["kms:PutKeyPolicy", "kms:Describe*"])),
@@ -57,7 +57,7 @@ def test_key_policy_without_root_statement_ignores_iam(lab: Lab) -> None:
     )
 
 
-def test_root_statement_delegates_to_iam(lab: Lab) -> None:
+def test_root_statement_delegates_to_iam(lab: LabKit) -> None:
     key = lab.key()
     role = lab.role("app")
     kms = lab.client("kms", creds=lab.assume(role))
@@ -73,7 +73,7 @@ def test_root_statement_delegates_to_iam(lab: Lab) -> None:
     )
 
 
-def test_explicit_deny_in_key_policy(lab: Lab) -> None:
+def test_explicit_deny_in_key_policy(lab: LabKit) -> None:
     role = lab.role("app", policy=allow())
     deny = {"Effect": "Deny", "Principal": {"AWS": role}, "Action": "kms:Decrypt", "Resource": "*"}
     key = lab.key(Policy=key_policy(root(), deny))
@@ -83,7 +83,7 @@ def test_explicit_deny_in_key_policy(lab: Lab) -> None:
     assert message.endswith("with an explicit deny in a resource-based policy")
 
 
-def test_role_named_in_key_policy_needs_no_iam_but_boundary_applies(lab: Lab) -> None:
+def test_role_named_in_key_policy_needs_no_iam_but_boundary_applies(lab: LabKit) -> None:
     iam = lab.client("iam")
     boundary = iam.create_policy(PolicyName="b", PolicyDocument=allow("s3:*"))["Policy"]["Arn"]
     role = lab.role("app", PermissionsBoundary=boundary)
@@ -101,7 +101,7 @@ def test_role_named_in_key_policy_needs_no_iam_but_boundary_applies(lab: Lab) ->
     assert kms.encrypt(KeyId=key["Arn"], Plaintext=b"x")["KeyId"] == key["Arn"]
 
 
-def test_session_policy_limits_the_session(lab: Lab) -> None:
+def test_session_policy_limits_the_session(lab: LabKit) -> None:
     role = lab.role("app", policy=allow())
     key = lab.key()
     narrow = lab.assume(role, Policy=allow("kms:DescribeKey"))
@@ -117,7 +117,7 @@ def test_session_policy_limits_the_session(lab: Lab) -> None:
     wider.encrypt(KeyId=key["Arn"], Plaintext=b"x")
 
 
-def test_scp_applies_to_member_not_management_account(lab: Lab) -> None:
+def test_scp_applies_to_member_not_management_account(lab: LabKit) -> None:
     orgs = lab.client("organizations")
     deny = json.dumps(
         {
@@ -146,7 +146,7 @@ def test_scp_applies_to_member_not_management_account(lab: Lab) -> None:
     assert error(exc)[0] == "AccessDeniedException"
 
 
-def test_rcp_deny_outside_org(lab: Lab) -> None:
+def test_rcp_deny_outside_org(lab: LabKit) -> None:
     orgs = lab.client("organizations")
     org_id = orgs.describe_organization()["Organization"]["Id"]
     perimeter = json.dumps(
@@ -182,7 +182,7 @@ def test_rcp_deny_outside_org(lab: Lab) -> None:
     assert inside.encrypt(KeyId=key["Arn"], Plaintext=b"x")["KeyId"] == key["Arn"]
 
 
-def test_cross_account_needs_key_policy_and_caller_iam(lab: Lab) -> None:
+def test_cross_account_needs_key_policy_and_caller_iam(lab: LabKit) -> None:
     blob_key = lab.key(account=OTHER)
     kms_other = lab.client("kms", OTHER)
     blob = kms_other.encrypt(KeyId=blob_key["Arn"], Plaintext=b"x")["CiphertextBlob"]
@@ -202,7 +202,7 @@ def test_cross_account_needs_key_policy_and_caller_iam(lab: Lab) -> None:
     )
 
 
-def test_vpc_endpoint_policy_and_source_vpce(lab: Lab) -> None:
+def test_vpc_endpoint_policy_and_source_vpce(lab: LabKit) -> None:
     ec2 = lab.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     only_describe = json.dumps(
@@ -252,7 +252,7 @@ def test_vpc_endpoint_policy_and_source_vpce(lab: Lab) -> None:
     via.encrypt(KeyId=key["Arn"], Plaintext=b"x")
 
 
-def test_via_service_header_sets_kms_viaservice(lab: Lab) -> None:
+def test_via_service_header_sets_kms_viaservice(lab: LabKit) -> None:
     role = lab.role("app")
     via_s3 = {
         "Effect": "Allow",
@@ -272,7 +272,7 @@ def test_via_service_header_sets_kms_viaservice(lab: Lab) -> None:
 
 
 def test_encryption_context_condition_is_access_denied_mismatch_is_invalid_ciphertext(
-    lab: Lab,
+    lab: LabKit,
 ) -> None:
     role = lab.role("app")
     cond = {
@@ -294,7 +294,7 @@ def test_encryption_context_condition_is_access_denied_mismatch_is_invalid_ciphe
     assert kms.decrypt(CiphertextBlob=blob, EncryptionContext={"dept": "it"})["Plaintext"] == b"x"
 
 
-def test_grants_tokens_and_propagation(lab: Lab) -> None:
+def test_grants_tokens_and_propagation(lab: LabKit) -> None:
     role = lab.role("app")
     key = lab.key()
     kms = lab.client("kms")
@@ -334,7 +334,7 @@ def test_grants_tokens_and_propagation(lab: Lab) -> None:
     denied(lab, app.decrypt, CiphertextBlob=blob, EncryptionContext={"k": "v"})
 
 
-def test_grant_quota_from_controls(lab: Lab) -> None:
+def test_grant_quota_from_controls(lab: LabKit) -> None:
     key = lab.key()
     kms = lab.client("kms")
     lab.admin.set_controls({"grant_quota": 2})
@@ -349,7 +349,7 @@ def test_grant_quota_from_controls(lab: Lab) -> None:
     assert error(exc)[0] == "LimitExceededException"
 
 
-def test_deleted_and_recreated_role_is_a_different_principal(lab: Lab) -> None:
+def test_deleted_and_recreated_role_is_a_different_principal(lab: LabKit) -> None:
     """IAM reference_policies_elements_principal.html: after a role is deleted the key policy
     shows its unique id (AROA...), and a new role with the same name does not match it; grants
     to the old role do not apply to the new one (failure catalog rows 17 and 38)."""

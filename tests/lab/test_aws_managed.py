@@ -20,7 +20,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from lab.labkit import APP, OTHER, Lab, allow, error
+from lab.labkit import APP, OTHER, LabKit, allow, error
 
 VIA_S3 = {"X-Lab-Via-Service": "s3.us-east-1.amazonaws.com"}
 
@@ -29,7 +29,7 @@ def no_resource_policy(action: str) -> str:
     return f"because no resource-based policy allows the {action} action"
 
 
-def test_first_reference_creates_the_key_with_the_documented_policy(lab: Lab) -> None:
+def test_first_reference_creates_the_key_with_the_documented_policy(lab: LabKit) -> None:
     kms = lab.client("kms")
     assert "alias/aws/s3" not in [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
     meta = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
@@ -51,7 +51,7 @@ def test_first_reference_creates_the_key_with_the_documented_policy(lab: Lab) ->
     assert kms.get_key_rotation_status(KeyId=meta["Arn"])["KeyRotationEnabled"] is True
 
 
-def test_each_account_and_region_gets_its_own_key_through_the_service(lab: Lab) -> None:
+def test_each_account_and_region_gets_its_own_key_through_the_service(lab: LabKit) -> None:
     role = lab.role("app", policy=allow())
     creds = lab.assume(role)
     via_ec2 = {"X-Lab-Via-Service": "ec2.us-west-2.amazonaws.com"}
@@ -64,7 +64,7 @@ def test_each_account_and_region_gets_its_own_key_through_the_service(lab: Lab) 
     assert len({data_key["KeyId"], east["Arn"], other["Arn"]}) == 3
 
 
-def test_direct_use_is_denied_even_with_full_iam_permissions(lab: Lab) -> None:
+def test_direct_use_is_denied_even_with_full_iam_permissions(lab: LabKit) -> None:
     role = lab.role("app", policy=allow("kms:*", "*"))
     creds = lab.assume(role)
     through_s3 = lab.client("kms", creds=creds, headers=VIA_S3)
@@ -87,7 +87,7 @@ def test_direct_use_is_denied_even_with_full_iam_permissions(lab: Lab) -> None:
     assert direct.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["KeyManager"] == "AWS"
 
 
-def test_another_account_cannot_use_it(lab: Lab) -> None:
+def test_another_account_cannot_use_it(lab: LabKit) -> None:
     arn = lab.client("kms").describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["Arn"]
     outsider = lab.assume(lab.role("reader", OTHER, policy=allow("kms:*", "*")))
     kms = lab.client("kms", OTHER, creds=outsider, headers=VIA_S3)
@@ -104,7 +104,7 @@ def test_another_account_cannot_use_it(lab: Lab) -> None:
 
 
 @pytest.mark.parametrize("who", ["operator", "role"])
-def test_nobody_can_change_it(lab: Lab, who: str) -> None:
+def test_nobody_can_change_it(lab: LabKit, who: str) -> None:
     if who == "operator":
         kms = lab.client("kms")
         caller = f"arn:aws:iam::{APP}:root"

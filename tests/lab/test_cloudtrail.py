@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lab.labkit import APP, OTHER, Lab, allow, error
+from lab.labkit import APP, OTHER, LabKit, allow, error
 
 
-def events(lab: Lab, account: str = APP, **attr: str) -> list[dict[str, Any]]:
+def events(lab: LabKit, account: str = APP, **attr: str) -> list[dict[str, Any]]:
     kwargs: dict[str, Any] = {}
     if attr:
         ((key, value),) = attr.items()
@@ -31,7 +31,7 @@ def events(lab: Lab, account: str = APP, **attr: str) -> list[dict[str, Any]]:
     return [json.loads(e["CloudTrailEvent"]) | {"_lookup": e} for e in found]
 
 
-def test_kms_calls_are_recorded_in_aws_schema(lab: Lab) -> None:
+def test_kms_calls_are_recorded_in_aws_schema(lab: LabKit) -> None:
     key = lab.key()
     creds = lab.assume(lab.role("app"), session="worker")
     kms = lab.client("kms", creds=creds)
@@ -72,7 +72,7 @@ def test_kms_calls_are_recorded_in_aws_schema(lab: Lab) -> None:
     assert error(exc)[0] == "InvalidLookupAttributesException"
 
 
-def test_assume_role_session_policy_and_iam_changes_are_recorded(lab: Lab) -> None:
+def test_assume_role_session_policy_and_iam_changes_are_recorded(lab: LabKit) -> None:
     role = lab.role("app")
     created = events(lab, EventName="CreateRole")
     assert created and created[0]["eventSource"] == "iam.amazonaws.com"
@@ -85,7 +85,7 @@ def test_assume_role_session_policy_and_iam_changes_are_recorded(lab: Lab) -> No
     )
 
 
-def test_cross_account_logging(lab: Lab) -> None:
+def test_cross_account_logging(lab: LabKit) -> None:
     policy = json.dumps(
         {
             "Version": "2012-10-17",
@@ -117,7 +117,7 @@ def test_cross_account_logging(lab: Lab) -> None:
     assert {e["eventName"] for e in caller} == {"Encrypt", "GenerateDataKey"}
 
 
-def test_trail_delivers_to_log_group_and_json_filters(lab: Lab) -> None:
+def test_trail_delivers_to_log_group_and_json_filters(lab: LabKit) -> None:
     logs = lab.client("logs")
     logs.create_log_group(logGroupName="trail")
     group_arn = f"arn:aws:logs:us-east-1:{APP}:log-group:trail:*"
@@ -157,7 +157,7 @@ def test_trail_delivers_to_log_group_and_json_filters(lab: Lab) -> None:
     assert error(exc)[0] == "InvalidParameterException"
 
 
-def test_kms_events_excluded_by_selector_are_not_delivered(lab: Lab) -> None:
+def test_kms_events_excluded_by_selector_are_not_delivered(lab: LabKit) -> None:
     logs = lab.client("logs")
     logs.create_log_group(logGroupName="trail")
     ct = lab.client("cloudtrail")

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness.policy import evaluate
-from lab.labkit import APP, OTHER, Lab, allow
+from lab.labkit import APP, OTHER, LabKit, allow
 
 CLIENTS = 8
 CALLS = 500
@@ -30,7 +30,7 @@ def root(account: str) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_mixed_concurrent_calls_match_predictions(moto_lab: Lab) -> None:
+def test_mixed_concurrent_calls_match_predictions(moto_lab: LabKit) -> None:
     lab = moto_lab
     reader_policy = allow(["kms:Encrypt", "kms:Decrypt"], "*")
     reader = lab.role("reader", policy=reader_policy)

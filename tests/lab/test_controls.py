@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from lab.labkit import APP, OTHER, Lab, error
+from lab.labkit import APP, OTHER, LabKit, error
 
 
-def test_throttling_per_account(lab: Lab) -> None:
+def test_throttling_per_account(lab: LabKit) -> None:
     key = lab.key(account=OTHER)
     lab.admin.set_controls({"throttle": {OTHER: 0}})
     for call in (
@@ -47,7 +47,7 @@ def test_throttling_per_account(lab: Lab) -> None:
     kms.encrypt(KeyId=key["Arn"], Plaintext=b"x")
 
 
-def test_custom_key_store_disconnected_makes_keys_unavailable(lab: Lab) -> None:
+def test_custom_key_store_disconnected_makes_keys_unavailable(lab: LabKit) -> None:
     kms = lab.client("kms")
     store = kms.create_custom_key_store(
         CustomKeyStoreName="hsm",
@@ -84,7 +84,7 @@ def test_custom_key_store_disconnected_makes_keys_unavailable(lab: Lab) -> None:
     assert kms.describe_key(KeyId=key["Arn"])["KeyMetadata"]["KeyState"] == "Unavailable"
 
 
-def test_health_events_by_region(lab: Lab) -> None:
+def test_health_events_by_region(lab: LabKit) -> None:
     lab.admin.set_controls(
         {
             "health_events": [

@@ -23,7 +23,7 @@ import urllib3
 from botocore import xform_name
 
 from lab.fuzzgen import Generator, model
-from lab.labkit import APP, OTHER, Lab, allow
+from lab.labkit import APP, OTHER, LabKit, allow
 from lab.rawcall import Reply
 
 SEED = 20261206
@@ -31,7 +31,7 @@ PER_OPERATION = 5  # operator and issued in turn; rounds 2 and 3 hostile
 EC2_FAMILIES = ("Vpc", "Subnet", "SecurityGroup", "Tags", "Region", "AvailabilityZone")
 
 
-def served_operations(lab: Lab) -> list[tuple[str, str]]:
+def served_operations(lab: LabKit) -> list[tuple[str, str]]:
     import moto.ec2.responses
     import moto.iam.responses
     import moto.logs.responses
@@ -61,7 +61,7 @@ def served_operations(lab: Lab) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def world(moto_lab: Lab) -> dict[str, Any]:
+def world(moto_lab: LabKit) -> dict[str, Any]:
     """A sentinel in an account the fuzzing never touches, and the fuzzers' identities."""
     sentinel_role = moto_lab.role(
         "sentinel", account=OTHER, policy=allow(action="kms:Decrypt", resource="*")
@@ -100,7 +100,7 @@ def world(moto_lab: Lab) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_fuzz_never_crashes_the_lab(moto_lab: Lab, world: dict[str, Any]) -> None:
+def test_fuzz_never_crashes_the_lab(moto_lab: LabKit, world: dict[str, Any]) -> None:
     operations = served_operations(moto_lab)
     services = {service for service, _ in operations}
     assert services == {

@@ -12,15 +12,15 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from lab.labkit import APP, OTHER, Lab, allow, error
+from lab.labkit import APP, OTHER, LabKit, allow, error
 
 
-def test_operator_is_the_account_root(lab: Lab) -> None:
+def test_operator_is_the_account_root(lab: LabKit) -> None:
     ident = lab.client("sts", OTHER).get_caller_identity()
     assert (ident["Account"], ident["Arn"]) == (OTHER, f"arn:aws:iam::{OTHER}:root")
 
 
-def test_assumed_role_identity_and_path(lab: Lab) -> None:
+def test_assumed_role_identity_and_path(lab: LabKit) -> None:
     role = lab.role("app", Path="/teams/")
     assert role == f"arn:aws:iam::{APP}:role/teams/app"
     creds = lab.assume(role, session="build-7")
@@ -30,7 +30,7 @@ def test_assumed_role_identity_and_path(lab: Lab) -> None:
     assert ident["Account"] == APP and ident["UserId"].endswith(":build-7")
 
 
-def test_assume_missing_role_is_denied(lab: Lab) -> None:
+def test_assume_missing_role_is_denied(lab: LabKit) -> None:
     with pytest.raises(ClientError) as exc:
         lab.client("sts").assume_role(
             RoleArn=f"arn:aws:iam::{APP}:role/ghost", RoleSessionName="s1"
@@ -42,7 +42,7 @@ def test_assume_missing_role_is_denied(lab: Lab) -> None:
     )
 
 
-def test_issued_credentials_are_enforced_operator_are_not(lab: Lab) -> None:
+def test_issued_credentials_are_enforced_operator_are_not(lab: LabKit) -> None:
     key = lab.key()
     kms = lab.client("kms")
     blob = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
@@ -56,7 +56,7 @@ def test_issued_credentials_are_enforced_operator_are_not(lab: Lab) -> None:
     )
 
 
-def test_iam_user_access_key_is_enforced(lab: Lab) -> None:
+def test_iam_user_access_key_is_enforced(lab: LabKit) -> None:
     iam = lab.client("iam")
     iam.create_user(UserName="alice")
     key = lab.key()
@@ -86,7 +86,7 @@ def test_iam_user_access_key_is_enforced(lab: Lab) -> None:
     )
 
 
-def test_unknown_credentials_are_rejected_in_each_protocol(lab: Lab) -> None:
+def test_unknown_credentials_are_rejected_in_each_protocol(lab: LabKit) -> None:
     bogus = {"AccessKeyId": "AKIAEXAMPLEEXAMPLE00", "SecretAccessKey": "x"}
     with pytest.raises(ClientError) as exc:
         lab.client("kms", creds=bogus).list_keys()
@@ -102,13 +102,13 @@ def test_unknown_credentials_are_rejected_in_each_protocol(lab: Lab) -> None:
     )
 
 
-def test_any_twelve_digit_account_works(lab: Lab) -> None:
+def test_any_twelve_digit_account_works(lab: LabKit) -> None:
     key = lab.key(account="444455556666")
     assert key["AWSAccountId"] == "444455556666"
     assert key["Arn"].startswith("arn:aws:kms:us-east-1:444455556666:key/")
 
 
-def test_iam_calls_with_issued_credentials_are_authorized(lab: Lab) -> None:
+def test_iam_calls_with_issued_credentials_are_authorized(lab: LabKit) -> None:
     """reference_policies_evaluation-logic.html: without an Allow, IAM actions are implicitly
     denied (troubleshoot_access-denied.html message shape)."""
     reader = lab.assume(lab.role("reader", policy=allow(["iam:Get*", "iam:List*"])))
@@ -127,7 +127,7 @@ def test_iam_calls_with_issued_credentials_are_authorized(lab: Lab) -> None:
     iam.put_role_policy(RoleName="reader", PolicyName="x", PolicyDocument=allow())
 
 
-def test_assume_role_needs_the_trust_policy_for_issued_callers(lab: Lab) -> None:
+def test_assume_role_needs_the_trust_policy_for_issued_callers(lab: LabKit) -> None:
     """API_AssumeRole.html: the role's trust policy must allow the caller; naming the account
     root delegates to the caller's IAM policies (id_roles_terms-and-concepts.html)."""
     import json

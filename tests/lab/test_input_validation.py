@@ -26,15 +26,15 @@ import cbor2
 import pytest
 
 from harness.lab import validate
-from harness.lab.kms.model import Grant, now
+from harness.lab.kms.model import LabGrant, now
 from lab import rawcall
-from lab.labkit import APP, Lab, allow
+from lab.labkit import APP, LabKit, allow
 
 EVERYTHING = allow(action="*", resource="*")
 
 
 @pytest.fixture
-def attacker(moto_lab: Lab) -> dict[str, Any]:
+def attacker(moto_lab: LabKit) -> dict[str, Any]:
     """Issued credentials of a role allowed everything, and a key its account owns."""
     arn = moto_lab.role("app", policy=EVERYTHING)
     creds = moto_lab.assume(arn, "attacker")
@@ -43,7 +43,7 @@ def attacker(moto_lab: Lab) -> dict[str, Any]:
     return {"creds": creds, "key": key, "blob": blob, "role": arn}
 
 
-def _kms(lab: Lab, creds: dict[str, str], op: str, params: Any) -> rawcall.Reply:
+def _kms(lab: LabKit, creds: dict[str, str], op: str, params: Any) -> rawcall.Reply:
     return rawcall.json_call(lab.endpoint, "kms", creds, op, params)
 
 
@@ -53,7 +53,7 @@ def _nested(depth: int) -> bytes:
 
 @pytest.mark.parametrize("service", ["kms", "organizations", "cloudtrail", "logs"])
 def test_a_body_nested_1000_deep_is_a_serialization_error_not_a_crash(
-    moto_lab: Lab, attacker: dict[str, Any], service: str
+    moto_lab: LabKit, attacker: dict[str, Any], service: str
 ) -> None:
     operation = {
         "kms": "Decrypt",
@@ -69,7 +69,7 @@ def test_a_body_nested_1000_deep_is_a_serialization_error_not_a_crash(
 
 
 def test_a_cbor_body_nested_1000_deep_is_refused_by_health(
-    moto_lab: Lab, attacker: dict[str, Any]
+    moto_lab: LabKit, attacker: dict[str, Any]
 ) -> None:
     body = b"\x81" * 1000 + b"\x01"  # 1,000 nested one-element arrays
     reply = rawcall.cbor_call(moto_lab.endpoint, attacker["creds"], "DescribeEvents", body)
@@ -77,7 +77,7 @@ def test_a_cbor_body_nested_1000_deep_is_refused_by_health(
     assert reply.code == "SerializationException"
 
 
-def _health_event(lab: Lab) -> None:
+def _health_event(lab: LabKit) -> None:
     lab.admin.set_controls(
         {
             "health_events": [
@@ -106,7 +106,7 @@ HOSTILE_CBOR = {
 
 @pytest.mark.parametrize("case", sorted(HOSTILE_CBOR))
 def test_cbor_the_protocol_never_sends_is_refused_by_health(
-    moto_lab: Lab, attacker: dict[str, Any], case: str
+    moto_lab: LabKit, attacker: dict[str, Any], case: str
 ) -> None:
     reply = rawcall.cbor_call(
         moto_lab.endpoint, attacker["creds"], "DescribeEvents", HOSTILE_CBOR[case]
@@ -117,7 +117,7 @@ def test_cbor_the_protocol_never_sends_is_refused_by_health(
 
 
 def test_health_over_cbor_reads_timestamps_and_answers_them(
-    moto_lab: Lab, attacker: dict[str, Any]
+    moto_lab: LabKit, attacker: dict[str, Any]
 ) -> None:
     """boto3 speaks rpcv2Cbor to Health: a filter with times (tag 1) is read, and the event's
     times come back as timestamps boto3 turns into datetimes."""
@@ -139,7 +139,7 @@ def test_health_over_cbor_reads_timestamps_and_answers_them(
 
 
 def test_a_10_mb_description_is_refused_and_nothing_is_created(
-    moto_lab: Lab, attacker: dict[str, Any]
+    moto_lab: LabKit, attacker: dict[str, Any]
 ) -> None:
     kms = moto_lab.client("kms")
     before = len(kms.list_keys()["Keys"])
@@ -153,7 +153,7 @@ def test_a_10_mb_description_is_refused_and_nothing_is_created(
     assert at_limit.status == 200, at_limit.text[:300]
 
 
-def test_an_empty_key_id_is_a_validation_error(moto_lab: Lab, attacker: dict[str, Any]) -> None:
+def test_an_empty_key_id_is_a_validation_error(moto_lab: LabKit, attacker: dict[str, Any]) -> None:
     blob = base64.b64encode(attacker["blob"]).decode()
     reply = _kms(moto_lab, attacker["creds"], "Decrypt", {"KeyId": "", "CiphertextBlob": blob})
     assert reply.status == 400 and reply.code == "ValidationException"
@@ -163,7 +163,7 @@ def test_an_empty_key_id_is_a_validation_error(moto_lab: Lab, attacker: dict[str
 
 
 @pytest.mark.parametrize("name", ["", "has space", "x" * 257])
-def test_a_bad_grant_name_is_refused(moto_lab: Lab, attacker: dict[str, Any], name: str) -> None:
+def test_a_bad_grant_name_is_refused(moto_lab: LabKit, attacker: dict[str, Any], name: str) -> None:
     reply = _kms(
         moto_lab,
         attacker["creds"],
@@ -181,7 +181,7 @@ def test_a_bad_grant_name_is_refused(moto_lab: Lab, attacker: dict[str, Any], na
 
 
 def test_grant_constraints_outside_the_model_are_refused_and_callers_keep_working(
-    moto_lab: Lab, attacker: dict[str, Any]
+    moto_lab: LabKit, attacker: dict[str, Any]
 ) -> None:
     key_arn = attacker["key"]["Arn"]
     for constraints in ({"x": 1}, {"EncryptionContextSubset": {"a": 1}}, ["x"]):
@@ -204,7 +204,7 @@ def test_grant_constraints_outside_the_model_are_refused_and_callers_keep_workin
 
 
 def test_a_stored_grant_of_an_odd_shape_does_not_break_other_callers(
-    moto_lab: Lab, attacker: dict[str, Any]
+    moto_lab: LabKit, attacker: dict[str, Any]
 ) -> None:
     """A grant that reached the store some other way (an old state file): the evaluation of
     every other caller on the key still decides normally."""
@@ -214,7 +214,7 @@ def test_a_stored_grant_of_an_odd_shape_does_not_break_other_callers(
     assert key is not None
     with lab.kms_store.lock:
         key.grants.append(
-            Grant(
+            LabGrant(
                 grant_id="0" * 64,
                 key_arn=key.arn,
                 grantee=attacker["role"],
@@ -237,7 +237,7 @@ def test_a_stored_grant_of_an_odd_shape_does_not_break_other_callers(
 
 
 def test_iam_max_items_abc_is_a_validation_error_not_html(
-    moto_lab: Lab, attacker: dict[str, Any]
+    moto_lab: LabKit, attacker: dict[str, Any]
 ) -> None:
     reply = rawcall.query_call(
         moto_lab.endpoint, "iam", attacker["creds"], "ListRoles", {"MaxItems": "abc"}
@@ -252,7 +252,7 @@ def test_iam_max_items_abc_is_a_validation_error_not_html(
 
 
 def test_a_nul_byte_in_a_role_name_is_a_validation_error(
-    moto_lab: Lab, attacker: dict[str, Any]
+    moto_lab: LabKit, attacker: dict[str, Any]
 ) -> None:
     for action, params in (
         ("GetRole", {"RoleName": "app\x00"}),
@@ -265,7 +265,7 @@ def test_a_nul_byte_in_a_role_name_is_a_validation_error(
     assert not any("\x00" in n for n in names)
 
 
-def test_sts_session_name_and_duration_limits(moto_lab: Lab, attacker: dict[str, Any]) -> None:
+def test_sts_session_name_and_duration_limits(moto_lab: LabKit, attacker: dict[str, Any]) -> None:
     for params in (
         {"RoleArn": attacker["role"], "RoleSessionName": "a"},
         {"RoleArn": attacker["role"], "RoleSessionName": "ok-name", "DurationSeconds": "899"},
@@ -277,7 +277,7 @@ def test_sts_session_name_and_duration_limits(moto_lab: Lab, attacker: dict[str,
         assert reply.status == 400 and reply.code == "ValidationError", (params, reply.text)
 
 
-def test_ec2_refusals_use_ec2_codes(moto_lab: Lab, attacker: dict[str, Any]) -> None:
+def test_ec2_refusals_use_ec2_codes(moto_lab: LabKit, attacker: dict[str, Any]) -> None:
     bad_type = rawcall.query_call(
         moto_lab.endpoint, "ec2", attacker["creds"], "DescribeVpcEndpoints", {"MaxResults": "x"}
     )
@@ -288,7 +288,7 @@ def test_ec2_refusals_use_ec2_codes(moto_lab: Lab, attacker: dict[str, Any]) -> 
     assert missing.status == 400 and missing.code == "MissingParameter", missing.text
 
 
-def test_unknown_query_action_is_invalid_action(moto_lab: Lab, attacker: dict[str, Any]) -> None:
+def test_unknown_query_action_is_invalid_action(moto_lab: LabKit, attacker: dict[str, Any]) -> None:
     reply = rawcall.query_call(moto_lab.endpoint, "iam", attacker["creds"], "StealEverything", {})
     assert reply.status == 400 and reply.code == "InvalidAction"
 
@@ -307,7 +307,9 @@ def test_an_upstream_html_page_becomes_the_protocol_error() -> None:
     assert validate.upstream_refusal(Req(), 400, aws) is None
 
 
-def test_the_lab_still_serves_after_every_refusal(moto_lab: Lab, attacker: dict[str, Any]) -> None:
+def test_the_lab_still_serves_after_every_refusal(
+    moto_lab: LabKit, attacker: dict[str, Any]
+) -> None:
     rawcall.send(
         moto_lab.endpoint, "kms", attacker["creds"], operation="Decrypt", body=_nested(5000)
     )
@@ -325,7 +327,7 @@ def test_the_lab_still_serves_after_every_refusal(moto_lab: Lab, attacker: dict[
     ],
 )
 def test_an_unreadable_scp_is_refused_so_it_cannot_break_every_caller(
-    moto_lab: Lab, attacker: dict[str, Any], content: dict[str, Any]
+    moto_lab: LabKit, attacker: dict[str, Any], content: dict[str, Any]
 ) -> None:
     """Organizations API_CreatePolicy: MalformedPolicyDocumentException for a document that
     does not meet the policy type's requirements. Stored, it would apply to every account."""
@@ -347,7 +349,7 @@ def test_an_unreadable_scp_is_refused_so_it_cannot_break_every_caller(
 
 
 def test_a_query_body_with_20000_list_entries_is_refused_promptly(
-    moto_lab: Lab, attacker: dict[str, Any]
+    moto_lab: LabKit, attacker: dict[str, Any]
 ) -> None:
     """IAM API_CreateRole: Tags "Maximum number of 50 items". A hostile body well under the
     size limit carries 40,000 parameters; the refusal must not take quadratic time (1.6e9 prefix
@@ -361,7 +363,7 @@ def test_a_query_body_with_20000_list_entries_is_refused_promptly(
     assert "less than or equal to 50" in reply.text
 
 
-def test_a_deep_controls_body_from_an_operator_is_a_400(moto_lab: Lab) -> None:
+def test_a_deep_controls_body_from_an_operator_is_a_400(moto_lab: LabKit) -> None:
     """Admin routes parse JSON too: a 100,000-deep body is refused, the lab does not fail."""
     import urllib.error
     import urllib.request

@@ -12,10 +12,10 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from lab.labkit import Lab, allow, error
+from lab.labkit import LabKit, allow, error
 
 
-def test_disabled_key_fails_for_operator_and_issued_credentials(lab: Lab) -> None:
+def test_disabled_key_fails_for_operator_and_issued_credentials(lab: LabKit) -> None:
     key = lab.key()
     kms = lab.client("kms")
     blob = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
@@ -37,7 +37,7 @@ def test_disabled_key_fails_for_operator_and_issued_credentials(lab: Lab) -> Non
     assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
 
 
-def test_pending_deletion_then_cancel_comes_back_disabled(lab: Lab) -> None:
+def test_pending_deletion_then_cancel_comes_back_disabled(lab: LabKit) -> None:
     key = lab.key()
     kms = lab.client("kms")
     blob = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
@@ -58,7 +58,7 @@ def test_pending_deletion_then_cancel_comes_back_disabled(lab: Lab) -> None:
     assert error(exc)[0] == "DisabledException"
 
 
-def test_external_key_without_material_is_pending_import(lab: Lab) -> None:
+def test_external_key_without_material_is_pending_import(lab: LabKit) -> None:
     key = lab.key(Origin="EXTERNAL")
     assert key["KeyState"] == "PendingImport" and key["Origin"] == "EXTERNAL"
     with pytest.raises(ClientError) as exc:
@@ -67,7 +67,7 @@ def test_external_key_without_material_is_pending_import(lab: Lab) -> None:
 
 
 @pytest.mark.parametrize(("state", "word"), [("Creating", "creating"), ("Updating", "updating")])
-def test_transient_states_from_controls(lab: Lab, state: str, word: str) -> None:
+def test_transient_states_from_controls(lab: LabKit, state: str, word: str) -> None:
     key = lab.key()
     lab.admin.set_controls({"key_states": {key["Arn"]: state}})
     kms = lab.client("kms")
@@ -79,7 +79,7 @@ def test_transient_states_from_controls(lab: Lab, state: str, word: str) -> None
     kms.encrypt(KeyId=key["Arn"], Plaintext=b"x")
 
 
-def test_disabled_key_blocks_create_grant_but_not_metadata(lab: Lab) -> None:
+def test_disabled_key_blocks_create_grant_but_not_metadata(lab: LabKit) -> None:
     key = lab.key()
     kms = lab.client("kms")
     kms.disable_key(KeyId=key["KeyId"])

@@ -12,10 +12,10 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from lab.labkit import Lab, allow, error
+from lab.labkit import LabKit, allow, error
 
 
-def _key_only_for(lab: Lab, principal: str) -> dict[str, str]:
+def _key_only_for(lab: LabKit, principal: str) -> dict[str, str]:
     policy = {
         "Version": "2012-10-17",
         "Statement": [
@@ -27,7 +27,7 @@ def _key_only_for(lab: Lab, principal: str) -> dict[str, str]:
     return key
 
 
-def test_iam_allow_lists_aliases_of_a_key_whose_policy_ignores_the_caller(moto_lab: Lab) -> None:
+def test_iam_allow_lists_aliases_of_a_key_whose_policy_ignores_the_caller(moto_lab: LabKit) -> None:
     key = _key_only_for(moto_lab, moto_lab.role("someone-else"))
     role = moto_lab.role("lister", policy=allow("kms:ListAliases"))
     kms = moto_lab.client("kms", creds=moto_lab.assume(role))
@@ -35,7 +35,7 @@ def test_iam_allow_lists_aliases_of_a_key_whose_policy_ignores_the_caller(moto_l
     assert names == ["alias/listed"]
 
 
-def test_a_key_policy_allow_does_not_stand_in_for_the_iam_permission(moto_lab: Lab) -> None:
+def test_a_key_policy_allow_does_not_stand_in_for_the_iam_permission(moto_lab: LabKit) -> None:
     role = moto_lab.role("no-iam", policy=allow("kms:DescribeKey"))
     key = _key_only_for(moto_lab, role)
     kms = moto_lab.client("kms", creds=moto_lab.assume(role))

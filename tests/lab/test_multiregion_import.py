@@ -21,10 +21,10 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from lab.labkit import APP, Lab, allow, error
+from lab.labkit import APP, LabKit, allow, error
 
 
-def test_replica_decrypts_primary_ciphertext_with_independent_state(lab: Lab) -> None:
+def test_replica_decrypts_primary_ciphertext_with_independent_state(lab: LabKit) -> None:
     primary = lab.key(MultiRegion=True)
     assert primary["KeyId"].startswith("mrk-") and primary["MultiRegion"] is True
     east = lab.client("kms")
@@ -58,7 +58,7 @@ def test_replica_decrypts_primary_ciphertext_with_independent_state(lab: Lab) ->
     assert error(exc)[0] == "AccessDeniedException"
 
 
-def test_replica_policy_is_independent(lab: Lab) -> None:
+def test_replica_policy_is_independent(lab: LabKit) -> None:
     role = lab.role("app", policy=allow())
     primary = lab.key(MultiRegion=True)
     lockout_free = (
@@ -85,7 +85,7 @@ def _wrap(params: dict[str, bytes], material: bytes) -> bytes:
     )
 
 
-def test_imported_material_lifecycle(lab: Lab) -> None:
+def test_imported_material_lifecycle(lab: LabKit) -> None:
     kms = lab.client("kms")
     key = lab.key(Origin="EXTERNAL")
     material = os.urandom(32)

@@ -11,7 +11,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from lab.labkit import APP, Lab, allow, error
+from lab.labkit import APP, LabKit, allow, error
 
 
 def policy(principal: object, action: object = "kms:*") -> str:
@@ -25,20 +25,20 @@ def policy(principal: object, action: object = "kms:*") -> str:
     )
 
 
-def put(lab: Lab, key: str, text: str, bypass: bool = False) -> None:
+def put(lab: LabKit, key: str, text: str, bypass: bool = False) -> None:
     lab.client("kms").put_key_policy(
         KeyId=key, PolicyName="default", Policy=text, BypassPolicyLockoutSafetyCheck=bypass
     )
 
 
-def test_malformed_json(lab: Lab) -> None:
+def test_malformed_json(lab: LabKit) -> None:
     key = lab.key()["Arn"]
     with pytest.raises(ClientError) as exc:
         put(lab, key, '{"Version": "2012-10-17", "Statement": [')
     assert error(exc)[0] == "MalformedPolicyDocumentException"
 
 
-def test_invalid_principals(lab: Lab) -> None:
+def test_invalid_principals(lab: LabKit) -> None:
     key = lab.key()["Arn"]
     for principal in (
         {"AWS": f"arn:aws:iam::{APP}:role/ghost"},
@@ -99,7 +99,7 @@ def test_invalid_principals(lab: Lab) -> None:
     )
 
 
-def test_size_limit(lab: Lab) -> None:
+def test_size_limit(lab: LabKit) -> None:
     key = lab.key()["Arn"]
     big = json.dumps(
         {
@@ -120,7 +120,7 @@ def test_size_limit(lab: Lab) -> None:
     assert error(exc)[0] == "LimitExceededException"
 
 
-def test_lockout_safety_check(lab: Lab) -> None:
+def test_lockout_safety_check(lab: LabKit) -> None:
     key = lab.key()["Arn"]
     lockout = policy({"AWS": f"arn:aws:iam::{APP}:root"}, "kms:Decrypt")
     with pytest.raises(ClientError) as exc:
@@ -149,7 +149,7 @@ def root_statement(resource: str, action: object = "kms:*") -> dict[str, object]
 
 
 @pytest.mark.parametrize("form", ["key-arn", "star"])
-def test_lockout_check_follows_the_iam_path_on_the_key_arn(lab: Lab, form: str) -> None:
+def test_lockout_check_follows_the_iam_path_on_the_key_arn(lab: LabKit, form: str) -> None:
     """API_PutKeyPolicy.html: the new policy "must allow the principal that is making the
     PutKeyPolicy request to make a subsequent PutKeyPolicy request on the KMS key". In a key
     policy, Resource "*" means this key (key-policy-overview.html), so the key ARN is the same;
@@ -166,7 +166,7 @@ def test_lockout_check_follows_the_iam_path_on_the_key_arn(lab: Lab, form: str) 
     kms.put_key_policy(KeyId=key, PolicyName="default", Policy=new)
 
 
-def test_lockout_check_refuses_a_policy_that_leaves_the_caller_out(lab: Lab) -> None:
+def test_lockout_check_refuses_a_policy_that_leaves_the_caller_out(lab: LabKit) -> None:
     role = lab.role("keyadmin", policy=allow("kms:*", f"arn:aws:kms:*:{APP}:key/*"))
     kms = lab.client("kms", creds=lab.assume(role))
     key = lab.key()["Arn"]
@@ -190,7 +190,7 @@ def test_lockout_check_refuses_a_policy_that_leaves_the_caller_out(lab: Lab) -> 
     assert error(exc)[0] == "AccessDeniedException"
 
 
-def test_lockout_check_needs_the_iam_allow_when_only_the_root_statement_allows(lab: Lab) -> None:
+def test_lockout_check_needs_the_iam_allow_when_only_the_root_statement_allows(lab: LabKit) -> None:
     """The root statement enables IAM policies and grants nothing by itself
     (key-policy-default.html#key-policy-default-allow-root-enable-iam): a role allowed
     PutKeyPolicy only by a statement naming it, with no IAM allow, is refused a policy that keeps

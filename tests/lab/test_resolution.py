@@ -16,7 +16,7 @@ import base64
 import pytest
 from botocore.exceptions import ClientError
 
-from lab.labkit import APP, OTHER, Lab, error
+from lab.labkit import APP, OTHER, LabKit, error
 
 CIPHERTEXT_NOT_FOUND = (
     "The ciphertext refers to a customer master key that does not exist, does not exist in this "
@@ -24,7 +24,7 @@ CIPHERTEXT_NOT_FOUND = (
 )
 
 
-def test_alias_and_key_id_resolve_in_callers_account(lab: Lab) -> None:
+def test_alias_and_key_id_resolve_in_callers_account(lab: LabKit) -> None:
     key = lab.key(account=OTHER)
     lab.client("kms", OTHER).create_alias(AliasName="alias/shared", TargetKeyId=key["KeyId"])
     kms = lab.client("kms")
@@ -46,7 +46,7 @@ def test_alias_and_key_id_resolve_in_callers_account(lab: Lab) -> None:
     assert kms.describe_key(KeyId=alias_arn)["KeyMetadata"]["Arn"] == key["Arn"]
 
 
-def test_wrong_region(lab: Lab) -> None:
+def test_wrong_region(lab: LabKit) -> None:
     key = lab.key()
     west = lab.client("kms", region="us-west-2")
     with pytest.raises(ClientError) as exc:
@@ -65,7 +65,7 @@ def test_wrong_region(lab: Lab) -> None:
     assert error(exc) == ("AccessDeniedException", CIPHERTEXT_NOT_FOUND)
 
 
-def test_incorrect_key_and_damaged_ciphertext(lab: Lab) -> None:
+def test_incorrect_key_and_damaged_ciphertext(lab: LabKit) -> None:
     kms = lab.client("kms")
     one, two = lab.key(), lab.key()
     blob = kms.encrypt(KeyId=one["Arn"], Plaintext=b"secret", EncryptionContext={"a": "1"})[
@@ -95,7 +95,7 @@ def test_incorrect_key_and_damaged_ciphertext(lab: Lab) -> None:
     )
 
 
-def test_alias_update_leads_to_incorrect_key(lab: Lab) -> None:
+def test_alias_update_leads_to_incorrect_key(lab: LabKit) -> None:
     kms = lab.client("kms")
     one, two = lab.key(), lab.key()
     kms.create_alias(AliasName="alias/app", TargetKeyId=one["KeyId"])
@@ -114,7 +114,7 @@ def test_alias_update_leads_to_incorrect_key(lab: Lab) -> None:
     )
 
 
-def test_key_usage(lab: Lab) -> None:
+def test_key_usage(lab: LabKit) -> None:
     kms = lab.client("kms")
     signing = lab.key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")
     with pytest.raises(ClientError) as exc:
@@ -147,7 +147,7 @@ def test_key_usage(lab: Lab) -> None:
     ]
 
 
-def test_reencrypt_and_data_keys(lab: Lab) -> None:
+def test_reencrypt_and_data_keys(lab: LabKit) -> None:
     kms = lab.client("kms")
     one, two = lab.key(), lab.key()
     dk = kms.generate_data_key(KeyId=one["Arn"], KeySpec="AES_256", EncryptionContext={"x": "y"})
@@ -164,7 +164,7 @@ def test_reencrypt_and_data_keys(lab: Lab) -> None:
     assert len(kms.generate_random(NumberOfBytes=12)["Plaintext"]) == 12
 
 
-def test_aws_managed_alias_is_created_on_first_use(lab: Lab) -> None:
+def test_aws_managed_alias_is_created_on_first_use(lab: LabKit) -> None:
     meta = lab.client("kms").describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
     assert meta["KeyManager"] == "AWS"
     creds = lab.assume(lab.role("app"))
@@ -173,7 +173,7 @@ def test_aws_managed_alias_is_created_on_first_use(lab: Lab) -> None:
     assert error(exc)[0] == "AccessDeniedException"
 
 
-def test_data_key_pair(lab: Lab) -> None:
+def test_data_key_pair(lab: LabKit) -> None:
     kms = lab.client("kms")
     key = lab.key()
     pair = kms.generate_data_key_pair(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from lab.labkit import Lab
+from lab.labkit import LabKit
 
 AUTH = "AWS4-HMAC-SHA256 Credential=111111111111/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00"
 TARGETS = {
@@ -93,7 +93,7 @@ def call(endpoint: str, service: str, operation: str, body: Any) -> tuple[int, d
 
 
 @pytest.mark.slow
-def test_kms_operations_never_crash_on_malformed_input(moto_lab: Lab) -> None:
+def test_kms_operations_never_crash_on_malformed_input(moto_lab: LabKit) -> None:
     key = moto_lab.key()
     assert moto_lab.server.lab is not None
     operations = sorted(moto_lab.server.lab.kms.routes)
@@ -109,7 +109,7 @@ def test_kms_operations_never_crash_on_malformed_input(moto_lab: Lab) -> None:
 
 
 @pytest.mark.parametrize("service", ["organizations", "cloudtrail"])
-def test_other_json_services_never_crash(moto_lab: Lab, service: str) -> None:
+def test_other_json_services_never_crash(moto_lab: LabKit, service: str) -> None:
     operations = (
         [
             "DescribeOrganization",
@@ -153,7 +153,7 @@ def test_other_json_services_never_crash(moto_lab: Lab, service: str) -> None:
     assert crashes == [], crashes[:10]
 
 
-def test_query_protocol_garbage_is_a_client_error(moto_lab: Lab) -> None:
+def test_query_protocol_garbage_is_a_client_error(moto_lab: LabKit) -> None:
     body = b"Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::111111111111:role/x&RoleSessionName=ab&DurationSeconds=abc"
     request = urllib.request.Request(
         moto_lab.endpoint + "/",

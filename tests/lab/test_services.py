@@ -25,11 +25,11 @@ import moto.backends
 import pytest
 
 from lab import rawcall
-from lab.labkit import APP, REGION, Lab, allow
+from lab.labkit import APP, REGION, LabKit, allow
 
 
 @pytest.fixture
-def kms_only(moto_lab: Lab) -> dict[str, str]:
+def kms_only(moto_lab: LabKit) -> dict[str, str]:
     arn = moto_lab.role("kms-only", policy=allow(action="kms:*"))
     return moto_lab.assume(arn, "hostile")
 
@@ -50,7 +50,7 @@ def _queues() -> int:
     ],
 )
 def test_a_service_the_lab_does_not_know_is_refused_for_issued_and_operator_credentials(
-    moto_lab: Lab,
+    moto_lab: LabKit,
     kms_only: dict[str, str],
     service: str,
     protocol: str,
@@ -76,7 +76,7 @@ def test_a_service_the_lab_does_not_know_is_refused_for_issued_and_operator_cred
     assert _queues() == before, "a refused request reached the upstream"
 
 
-def test_s3_is_for_operators_only(moto_lab: Lab, kms_only: dict[str, str]) -> None:
+def test_s3_is_for_operators_only(moto_lab: LabKit, kms_only: dict[str, str]) -> None:
     with pytest.raises(botocore.exceptions.ClientError):
         moto_lab.client("s3", creds=kms_only).create_bucket(Bucket="planted-by-a-session")
     s3 = moto_lab.client("s3")
@@ -93,7 +93,7 @@ def _sts_error(call: Any) -> tuple[str, int]:
 
 
 def test_sts_operations_the_lab_forwards_are_authorized_first(
-    moto_lab: Lab, kms_only: dict[str, str]
+    moto_lab: LabKit, kms_only: dict[str, str]
 ) -> None:
     sts = moto_lab.client("sts", creds=kms_only)
     assert sts.get_caller_identity()["Arn"].endswith(":assumed-role/kms-only/hostile")
@@ -109,7 +109,7 @@ def test_sts_operations_the_lab_forwards_are_authorized_first(
 
 
 def test_known_services_keep_working_for_what_policies_allow(
-    moto_lab: Lab, kms_only: dict[str, str]
+    moto_lab: LabKit, kms_only: dict[str, str]
 ) -> None:
     kms = moto_lab.client("kms", creds=kms_only)
     key = kms.create_key()["KeyMetadata"]["Arn"]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from harness.lab import LabClient
-from lab.labkit import APP, Lab, allow
+from lab.labkit import APP, LabKit, allow
 from lab.test_cli import free_port, kmslab
 
 
@@ -111,7 +111,7 @@ def _doc(path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def saved_state(moto_lab: Lab, tmp_path: Path) -> Path:
+def saved_state(moto_lab: LabKit, tmp_path: Path) -> Path:
     from harness.lab import state
 
     moto_lab.key()
@@ -156,14 +156,14 @@ def test_a_state_file_cannot_run_code(saved_state: Path, tmp_path: Path) -> None
     assert not marker.exists()
 
 
-def test_save_into_a_missing_directory_writes_nothing(moto_lab: Lab, tmp_path: Path) -> None:
+def test_save_into_a_missing_directory_writes_nothing(moto_lab: LabKit, tmp_path: Path) -> None:
     target = tmp_path / "missing" / "state.json"
     result = kmslab(tmp_path, "lab", "save", str(target), "--endpoint-url", moto_lab.endpoint)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert not target.parent.exists()
 
 
-def test_save_replaces_a_file_atomically(moto_lab: Lab, tmp_path: Path) -> None:
+def test_save_replaces_a_file_atomically(moto_lab: LabKit, tmp_path: Path) -> None:
     target = tmp_path / "state.json"
     target.write_text("previous")
     result = kmslab(tmp_path, "lab", "save", str(target), "--endpoint-url", moto_lab.endpoint)

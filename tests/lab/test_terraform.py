@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness import tfcli
-from lab.labkit import Lab
+from lab.labkit import LabKit
 
 HERE = Path(__file__).parent / "terraform"
 
@@ -32,7 +32,7 @@ def terraform(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 @pytest.mark.terraform
-def test_terraform_round_trip(moto_lab: Lab, tmp_path: Path) -> None:
+def test_terraform_round_trip(moto_lab: LabKit, tmp_path: Path) -> None:
     if shutil.which("terraform") is None:
         pytest.skip("terraform is not on PATH")
     shutil.copy(HERE / "main.tf", tmp_path / "main.tf")

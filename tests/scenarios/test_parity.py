@@ -21,7 +21,7 @@ import pytest
 
 from harness.scenarios.catalog import find
 from harness.scenarios.native import NativeProvisioner
-from harness.scenarios.refs import Resolved
+from harness.scenarios.refs import ResolvedRefs
 from harness.scenarios.runner import Attempt, Runner
 from harness.scenarios.terraform import TerraformProvisioner, TerraformRun
 
@@ -49,7 +49,7 @@ UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 ORG_IDS = re.compile(r"\bo-[a-z0-9]{10,32}\b|\br-[0-9a-z]{4,32}\b")
 
 
-def placeholders(resolved: Resolved) -> dict[str, str]:
+def placeholders(resolved: ResolvedRefs) -> dict[str, str]:
     """The lab-generated ids of one build, each mapped to a name both builds share."""
     out: dict[str, str] = {}
     for name, key in resolved.key.items():
@@ -92,7 +92,7 @@ def sort_unordered(value: Any) -> Any:
     return value
 
 
-def comparable(attempt: Attempt, resolved: Resolved) -> dict[str, Any]:
+def comparable(attempt: Attempt, resolved: ResolvedRefs) -> dict[str, Any]:
     """The bundle's request and calls, normalised, calls in a stable order (collectors run
     concurrently, so the recorded order is not meaningful)."""
     ids = placeholders(resolved)
@@ -120,7 +120,7 @@ def diff(reference: dict[str, Any], native: dict[str, Any]) -> str:
 @pytest.fixture(scope="module")
 def both_ways(
     lab_runner: Runner, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, dict[str, tuple[Attempt, Resolved]]]:
+) -> dict[str, dict[str, tuple[Attempt, ResolvedRefs]]]:
     """scenario id -> {"terraform": (attempt, resolved), "native": (attempt, resolved)}."""
     if shutil.which("terraform") is None:
         pytest.skip("terraform is not on PATH")
@@ -133,7 +133,7 @@ def both_ways(
     terraform.on_controls = runner.set_controls
     runner.reset()
     built = terraform.provision(scenarios)
-    out: dict[str, dict[str, tuple[Attempt, Resolved]]] = {}
+    out: dict[str, dict[str, tuple[Attempt, ResolvedRefs]]] = {}
     for scenario in scenarios:
         provisioner, resolved = built[scenario.id]
         out[scenario.id] = {
@@ -153,7 +153,7 @@ def both_ways(
 
 @pytest.mark.parametrize("scenario_id", SAMPLE)
 def test_same_evidence_both_ways(
-    both_ways: dict[str, dict[str, tuple[Attempt, Resolved]]], scenario_id: str
+    both_ways: dict[str, dict[str, tuple[Attempt, ResolvedRefs]]], scenario_id: str
 ) -> None:
     reference = comparable(*both_ways[scenario_id]["terraform"])
     native = comparable(*both_ways[scenario_id]["native"])
@@ -162,7 +162,7 @@ def test_same_evidence_both_ways(
 
 @pytest.mark.parametrize("scenario_id", SAMPLE)
 def test_same_findings_both_ways(
-    both_ways: dict[str, dict[str, tuple[Attempt, Resolved]]], scenario_id: str
+    both_ways: dict[str, dict[str, tuple[Attempt, ResolvedRefs]]], scenario_id: str
 ) -> None:
     reference = both_ways[scenario_id]["terraform"][0]
     native = both_ways[scenario_id]["native"][0]
@@ -173,7 +173,7 @@ def test_same_findings_both_ways(
 
 
 def test_the_sample_reads_every_shape(
-    both_ways: dict[str, dict[str, tuple[Attempt, Resolved]]],
+    both_ways: dict[str, dict[str, tuple[Attempt, ResolvedRefs]]],
 ) -> None:
     """The comparison covers grants, boundaries and the key account's reads, not empty lists."""
     seen: set[str] = set()

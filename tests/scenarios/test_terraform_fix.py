@@ -7,7 +7,7 @@ import pytest
 from harness.errors import UsageError
 from harness.scenarios.catalog import find
 from harness.scenarios.native import NativeProvisioner, lab_targets
-from harness.scenarios.refs import Resolved
+from harness.scenarios.refs import ResolvedRefs
 from harness.scenarios.terraform import TerraformProvisioner, fix_unsupported_reason
 
 UNREACHABLE = "http://127.0.0.1:9"
@@ -37,5 +37,5 @@ def test_fix_refuses_with_one_line_before_running_terraform(scenario_id: str) ->
     terraform = TerraformProvisioner(UNREACHABLE, lab_targets(UNREACHABLE))
     native = NativeProvisioner(lab_targets(UNREACHABLE))
     with pytest.raises(UsageError, match=scenario_id) as caught:
-        terraform.fix(find(scenario_id), native, Resolved())
+        terraform.fix(find(scenario_id), native, ResolvedRefs())
     assert "\n" not in str(caught.value)

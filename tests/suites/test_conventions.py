@@ -147,14 +147,14 @@ def test_diagnose_without_action_decides_kms_decrypt_as_collect_does(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from harness.pytest_plugin import Lab, provision
+    from harness.pytest_plugin import LabEndpoint, provision
 
     # The investigator reads as the lab account's operator (contract section 5).
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "111111111111")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "lab-operator-secret")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    built = provision(Lab(lab_endpoint, "moto"), "key-disabled")
+    built = provision(LabEndpoint(lab_endpoint, "moto"), "key-disabled")
     key = built.names["key"]["data"]["arn"]
     argv = ["--key", key, "--principal", built.caller.arn, "--endpoint-url", lab_endpoint]
     assert main(["diagnose", *argv, "--format", "json"]) == 0

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from harness.lab.errors import AwsError
-from harness.lab.identity import Principal
+from harness.lab.identity import LabPrincipal
 
 
 @dataclass
 class KmsCall:
-    principal: Principal
+    principal: LabPrincipal
     region: str
     operation: str
     params: dict[str, Any]
@@ -55,7 +55,7 @@ class Authorizer(Protocol):
         self, call: KmsCall, key: Any, action: str, context: dict[str, Any], *, by_ciphertext: bool
     ) -> None: ...
 
-    def lockout_allows(self, principal: Principal, policy: dict[str, Any], key_arn: str) -> bool:
+    def lockout_allows(self, principal: LabPrincipal, policy: dict[str, Any], key_arn: str) -> bool:
         """Whether `principal` could call PutKeyPolicy on `key_arn` under `policy`."""
         ...
 

@@ -9,7 +9,7 @@ from harness.aws import arns
 from harness.aws.operations import GRANT_OPERATIONS  # in the API model's enum order
 from harness.lab.errors import AwsError, not_found, validation
 from harness.lab.kms.call import KmsCall
-from harness.lab.kms.model import Grant, Key, new_grant_token, now
+from harness.lab.kms.model import Key, LabGrant, new_grant_token, now
 from harness.lab.kms.resolve import resolve
 from harness.lab.kms.specs import page
 
@@ -109,7 +109,7 @@ def create_grant(svc: KmsService, call: KmsCall, found: Key | None) -> dict[str,
         if len(key.grants) >= quota:
             raise AwsError("LimitExceededException", QUOTA_MESSAGE.format(quota=quota))
         grant_id = secrets.token_hex(32)
-        grant = Grant(
+        grant = LabGrant(
             grant_id=grant_id,
             key_arn=key.arn,
             grantee=grantee,
@@ -152,7 +152,7 @@ def list_retirable_grants(svc: KmsService, call: KmsCall, _: Key | None) -> dict
     return page(grants, call.params, "Grants")
 
 
-def _remove(svc: KmsService, grant: Grant) -> None:
+def _remove(svc: KmsService, grant: LabGrant) -> None:
     with svc.store.lock:
         for key in svc.store.keys.values():
             if key.arn == grant.key_arn and grant in key.grants:
@@ -160,7 +160,7 @@ def _remove(svc: KmsService, grant: Grant) -> None:
         svc.store.grant_tokens.pop(grant.token, None)
 
 
-def _may_retire(call: KmsCall, grant: Grant) -> bool:
+def _may_retire(call: KmsCall, grant: LabGrant) -> bool:
     names = {call.principal.arn}
     if call.principal.role_arn:
         names.add(call.principal.role_arn)
@@ -169,7 +169,7 @@ def _may_retire(call: KmsCall, grant: Grant) -> bool:
     return grant.grantee in names and "RetireGrant" in grant.operations
 
 
-def _grant_to_retire(svc: KmsService, call: KmsCall) -> Grant:
+def _grant_to_retire(svc: KmsService, call: KmsCall) -> LabGrant:
     """The grant a RetireGrant names: by its token, or by key and grant id. An operator's
     key is authorized on the way (AWS managed keys hold operators to their policy)."""
     route = svc.routes["RetireGrant"]

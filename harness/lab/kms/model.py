@@ -30,7 +30,7 @@ def alias_arn(region: str, account: str, name: str) -> str:
 
 
 @dataclass
-class Grant:
+class LabGrant:
     grant_id: str
     key_arn: str
     grantee: str
@@ -102,7 +102,7 @@ class Key:
     valid_to: dt.datetime | None = None
     import_params: ImportParameters | None = None
     material_fingerprint: bytes | None = None
-    grants: list[Grant] = field(default_factory=list)
+    grants: list[LabGrant] = field(default_factory=list)
 
     @property
     def arn(self) -> str:
@@ -157,7 +157,7 @@ class KmsStore:
         self.keys: dict[tuple[str, str, str], Key] = {}
         self.aliases: dict[tuple[str, str, str], Alias] = {}
         self.stores: dict[str, CustomKeyStore] = {}
-        self.grant_tokens: dict[str, Grant] = {}
+        self.grant_tokens: dict[str, LabGrant] = {}
 
     def reset(self) -> None:
         with self.lock:

@@ -38,7 +38,7 @@ AWS_MANAGED_SERVICES = {
 }
 
 
-class Resolved:
+class ResolvedKey:
     """A resolved key and how the caller named it."""
 
     def __init__(self, key: Key, given: str, alias: str | None) -> None:
@@ -47,7 +47,7 @@ class Resolved:
         self.alias = alias
 
 
-def resolve(store: KmsStore, account: str, region: str, given: str) -> Resolved:
+def resolve(store: KmsStore, account: str, region: str, given: str) -> ResolvedKey:
     """Find the key `given` names for a caller in `account` calling `region`."""
     if not given:
         raise AwsError(
@@ -66,7 +66,7 @@ def resolve(store: KmsStore, account: str, region: str, given: str) -> Resolved:
             key = store.get(owner, region, resource[4:])
             if key is None:
                 raise NotFound(arn=given)
-            return Resolved(key, given, None)
+            return ResolvedKey(key, given, None)
         if resource.startswith("alias/"):
             return _by_alias(store, owner, region, resource, given, create=owner == account)
         raise InvalidArnNotFound(arn=given)
@@ -77,12 +77,12 @@ def resolve(store: KmsStore, account: str, region: str, given: str) -> Resolved:
     key = store.get(account, region, given)
     if key is None:
         raise NotFound(arn=key_arn(region, account, given))
-    return Resolved(key, given, None)
+    return ResolvedKey(key, given, None)
 
 
 def _by_alias(
     store: KmsStore, account: str, region: str, name: str, given: str, *, create: bool
-) -> Resolved:
+) -> ResolvedKey:
     alias = store.aliases.get((account, region, name))
     # Only the account's own use brings its AWS managed key into being; naming another
     # account's alias/aws/... by ARN never creates a key there.
@@ -94,7 +94,7 @@ def _by_alias(
     key = store.get(account, region, alias.target)
     if key is None:
         raise AliasNotFound(arn=alias_arn(region, account, name))
-    return Resolved(key, given, name)
+    return ResolvedKey(key, given, name)
 
 
 def create_aws_managed(store: KmsStore, account: str, region: str, service: str) -> Alias:

@@ -19,9 +19,9 @@ from harness.lab.controls import Controls
 from harness.lab.errors import AwsError, access_denied, validation
 from harness.lab.kms import crypto, keystate
 from harness.lab.kms.call import Authorizer, KmsCall, PrincipalCheck, ServiceEvent
-from harness.lab.kms.model import Grant, Key, KmsStore, now
+from harness.lab.kms.model import Key, KmsStore, LabGrant, now
 from harness.lab.kms.policycheck import validate_key_policy
-from harness.lab.kms.resolve import Resolved, resolve
+from harness.lab.kms.resolve import ResolvedKey, resolve
 from harness.lab.kms.routes import ROUTES, Auth, Resource, Route
 from harness.lab.kms.specs import (
     ECC_SIGNING,
@@ -114,7 +114,7 @@ class KmsService:
         *,
         action: str | None = None,
         state_check: bool = True,
-    ) -> Resolved:
+    ) -> ResolvedKey:
         """Resolve, authorize and state-check the key a request names."""
         action = action or route.action
         with self.store.lock:
@@ -233,7 +233,7 @@ class KmsService:
                     raise AwsError("InvalidGrantTokenException", "The grant token is invalid.")
         return [str(t) for t in tokens]
 
-    def effective_grants(self, key: Key, tokens: list[str]) -> list[Grant]:
+    def effective_grants(self, key: Key, tokens: list[str]) -> list[LabGrant]:
         """Grants that count for this request: propagated, or named by a token passed."""
         delay = self.controls.grant_propagation_for(key.account)
         cutoff = now() - dt.timedelta(seconds=delay)
