@@ -80,15 +80,19 @@ GRANT_OPERATIONS = (
 # Grant operations that take an encryption context, the only ones a grant's
 # EncryptionContextEquals/EncryptionContextSubset constraint applies to
 # (kms grants.html#grant-constraints).
-ENCRYPTION_CONTEXT_GRANT_OPERATIONS = (
-    "Decrypt",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "ReEncryptFrom",
-    "ReEncryptTo",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
+ENCRYPTION_CONTEXT_GRANT_OPERATIONS = tuple(
+    sorted(
+        {
+            "Decrypt",
+            "Encrypt",
+            "GenerateDataKey",
+            "GenerateDataKeyPair",
+            "GenerateDataKeyPairWithoutPlaintext",
+            "GenerateDataKeyWithoutPlaintext",
+            "ReEncryptFrom",
+            "ReEncryptTo",
+        }
+    )
 )
 
 # The key usages each key spec the lab creates allows, the first one CreateKey's default

@@ -21,3 +21,61 @@ def default_key_policy(account: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+# AWS managed keys the lab creates on first reference, and the service whose requests their
+# policy allows (kms:ViaService "<service>.<region>.amazonaws.com"): EBS calls KMS as EC2.
+AWS_MANAGED_SERVICES = {
+    "s3": "s3",
+    "ebs": "ec2",
+    "rds": "rds",
+    "lambda": "lambda",
+    "ssm": "ssm",
+    "secretsmanager": "secretsmanager",
+    "dynamodb": "dynamodb",
+    "sns": "sns",
+    "sqs": "sqs",
+    "backup": "backup",
+    "kinesis": "kinesis",
+    "logs": "logs",
+    "elasticfilesystem": "elasticfilesystem",
+    "redshift": "redshift",
+    "glue": "glue",
+    "acm": "acm",
+}
+
+
+def aws_managed_policy(account: str, region: str, service: str) -> dict[str, object]:
+    """The policy AWS writes on an AWS managed key (concepts.html#aws-managed-cmk): every
+    principal of the account, but only through the service (kms:ViaService) and only from this
+    account (kms:CallerAccount); direct access to metadata for the account. Nobody can change
+    it (key-policy-modifying.html). aws/s3's policy has no kms:CreateGrant."""
+    via = f"{AWS_MANAGED_SERVICES[service]}.{region}.amazonaws.com"
+    actions = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
+    if service != "s3":
+        actions.append("kms:CreateGrant")
+    label = service.upper() if len(service) <= 3 else service
+    return {
+        "Version": "2012-10-17",
+        "Id": f"auto-{service}-2",
+        "Statement": [
+            {
+                "Sid": f"Allow access through {label} for all principals in the account that "
+                f"are authorized to use {label}",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": [*actions, "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"kms:CallerAccount": account, "kms:ViaService": via}
+                },
+            },
+            {
+                "Sid": "Allow direct access to key metadata to the account",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": ["kms:Describe*", "kms:Get*", "kms:List*"],
+                "Resource": "*",
+            },
+        ],
+    }

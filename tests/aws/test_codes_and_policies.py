@@ -7,7 +7,7 @@ import re
 from botocore.retries import standard
 
 from harness.aws.codes import RETRYABLE_KMS_CODES, THROTTLING_CODES
-from harness.aws.policies import default_key_policy
+from harness.aws.policies import AWS_MANAGED_SERVICES, aws_managed_policy, default_key_policy
 
 from . import models
 
@@ -44,3 +44,22 @@ def test_default_key_policy_is_the_documented_one() -> None:
     )
     assert policy["Version"] == "2012-10-17"
     assert default_key_policy("444455556666") != policy  # the account is not baked in
+
+
+def test_aws_managed_keys_allow_their_services_endpoint() -> None:
+    # kms:ViaService names "<endpoint prefix>.<region>.amazonaws.com" (conditions-kms.html
+    # #conditions-kms-via-service); each service's prefix is its botocore model's endpointPrefix.
+    import botocore.session
+
+    session = botocore.session.get_session()
+    prefixes = {
+        session.get_service_model(name).metadata.get("endpointPrefix")
+        for name in session.get_available_services()
+    }
+    assert set(AWS_MANAGED_SERVICES.values()) <= prefixes
+    policy = aws_managed_policy("111122223333", "us-east-1", "ebs")
+    condition = policy["Statement"][0]["Condition"]["StringEquals"]
+    assert condition == {
+        "kms:CallerAccount": "111122223333",
+        "kms:ViaService": "ec2.us-east-1.amazonaws.com",
+    }

@@ -4,38 +4,14 @@ ARNs in the owning account, with AWS's NotFound shapes for the wrong Region or a
 from __future__ import annotations
 
 import json
-import re
 import uuid
 
 from harness.aws import arns
 from harness.aws.errors import AliasNotFound, InvalidArnNotFound, NotFound
+from harness.aws.policies import AWS_MANAGED_SERVICES, aws_managed_policy
 from harness.lab.errors import AwsError, not_found
 from harness.lab.kms.crypto import Material
 from harness.lab.kms.model import Alias, Key, KmsStore, alias_arn, key_arn
-
-KEY_ID_RE = re.compile(
-    r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
-)
-# AWS managed keys the lab creates on first reference, and the service whose requests their
-# policy allows (kms:ViaService "<service>.<region>.amazonaws.com"): EBS calls KMS as EC2.
-AWS_MANAGED_SERVICES = {
-    "s3": "s3",
-    "ebs": "ec2",
-    "rds": "rds",
-    "lambda": "lambda",
-    "ssm": "ssm",
-    "secretsmanager": "secretsmanager",
-    "dynamodb": "dynamodb",
-    "sns": "sns",
-    "sqs": "sqs",
-    "backup": "backup",
-    "kinesis": "kinesis",
-    "logs": "logs",
-    "elasticfilesystem": "elasticfilesystem",
-    "redshift": "redshift",
-    "glue": "glue",
-    "acm": "acm",
-}
 
 
 class ResolvedKey:
@@ -72,7 +48,7 @@ def resolve(store: KmsStore, account: str, region: str, given: str) -> ResolvedK
         raise InvalidArnNotFound(arn=given)
     if given.startswith("alias/"):
         return _by_alias(store, account, region, given, given, create=True)
-    if not KEY_ID_RE.match(given):
+    if not arns.is_key_id(given):
         raise not_found(f"Invalid keyId '{given}'")
     key = store.get(account, region, given)
     if key is None:
@@ -118,39 +94,3 @@ def create_aws_managed(store: KmsStore, account: str, region: str, service: str)
     alias = Alias(f"alias/aws/{service}", key.key_id)
     store.aliases[(account, region, alias.name)] = alias
     return alias
-
-
-def aws_managed_policy(account: str, region: str, service: str) -> dict[str, object]:
-    """The policy AWS writes on an AWS managed key (concepts.html#aws-managed-cmk): every
-    principal of the account, but only through the service (kms:ViaService) and only from this
-    account (kms:CallerAccount); direct access to metadata for the account. Nobody can change
-    it (key-policy-modifying.html). aws/s3's policy has no kms:CreateGrant."""
-    via = f"{AWS_MANAGED_SERVICES[service]}.{region}.amazonaws.com"
-    actions = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
-    if service != "s3":
-        actions.append("kms:CreateGrant")
-    label = service.upper() if len(service) <= 3 else service
-    return {
-        "Version": "2012-10-17",
-        "Id": f"auto-{service}-2",
-        "Statement": [
-            {
-                "Sid": f"Allow access through {label} for all principals in the account that "
-                f"are authorized to use {label}",
-                "Effect": "Allow",
-                "Principal": {"AWS": "*"},
-                "Action": [*actions, "kms:DescribeKey"],
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"kms:CallerAccount": account, "kms:ViaService": via}
-                },
-            },
-            {
-                "Sid": "Allow direct access to key metadata to the account",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                "Action": ["kms:Describe*", "kms:Get*", "kms:List*"],
-                "Resource": "*",
-            },
-        ],
-    }
