@@ -6,7 +6,6 @@ generation counter keeps a read that raced a mutation from being cached.
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any
 from urllib.parse import unquote
@@ -16,7 +15,6 @@ import botocore.exceptions
 from harness.aws import arns
 from harness.lab.upstream import Upstream
 
-POLICY_ARN_RE = re.compile(r"^arn:aws:iam::(\d{12}|aws):policy/(.+)$")
 READ_PREFIXES = ("Get", "List", "Simulate", "Generate")
 
 
@@ -90,10 +88,17 @@ class IamView:
         return result
 
     def managed_policy(self, arn: str) -> Any:
-        match = POLICY_ARN_RE.match(arn)
-        if match is None:
+        parsed = arns.parse(arn)
+        if (
+            parsed is None
+            or (parsed.partition, parsed.service, parsed.region) != ("aws", "iam", "")
+            or not parsed.resource.startswith("policy/")
+            or len(parsed.resource) <= len("policy/")
+            or not (parsed.account == "aws" or arns.is_account_id(parsed.account))
+        ):
             return None
-        account = match.group(1) if match.group(1) != "aws" else "111111111111"
+        # AWS managed policies (account "aws") are read from the lab's management account.
+        account = parsed.account if parsed.account != "aws" else "111111111111"
 
         def load() -> Any:
             iam = self.iam(account)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from harness.aws import arns
 from harness.scenarios.rebuild.evidence import Evidence
 from harness.scenarios.rebuild.keys import Keys, logged_grants
 from harness.scenarios.rebuild.names import logical
@@ -53,7 +53,7 @@ def grant_specs(ev: Evidence, book: Book, keys: Keys) -> list[dict[str, Any]]:
                 book.value(retiring, "a grant's retiring principal")
             item["retiring_principal"] = retiring
         issuing = str(grant.get("IssuingAccount", "")).split(":")[-1]
-        issuing = issuing if re.fullmatch(r"\d{12}", issuing) else ""
+        issuing = issuing if arns.is_account_id(issuing) else ""
         if (
             issuing
             and issuing != keys.keys[key_name].get("account")
