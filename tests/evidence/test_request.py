@@ -26,13 +26,13 @@ from .support import Collect
     [
         ("arn:aws:sts::111111111111:assumed-role/app/i-0abc", "assumed-role", "app", "i-0abc"),
         ("arn:aws:sts::111111111111:assumed-role/app/user@example.com", "assumed-role", "app", "user@example.com"),
-        ("arn:aws:iam::111111111111:role/team/app", "role", "app", None),
-        ("arn:aws:iam::111111111111:user/ops/alice", "user", "alice", None),
-        ("arn:aws:iam::111111111111:root", "root", None, None),
-        ("arn:aws-us-gov:iam::111111111111:role/app", "role", "app", None),
+        ("arn:aws:iam::111111111111:role/team/app", "role", "app", ""),
+        ("arn:aws:iam::111111111111:user/ops/alice", "user", "alice", ""),
+        ("arn:aws:iam::111111111111:root", "root", "root", ""),
+        ("arn:aws-us-gov:iam::111111111111:role/app", "role", "app", ""),
     ],
 )  # fmt: skip
-def test_principal_forms(arn: str, kind: str, name: str | None, session: str | None) -> None:
+def test_principal_forms(arn: str, kind: str, name: str, session: str) -> None:
     principal = parse_principal(arn)
     assert (principal.kind, principal.name, principal.session) == (kind, name, session)
     assert principal.account == "111111111111"
