@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.diagnosis import arns
+from harness.aws import arns
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import caller_fix, cli_call, tf_variable
 from harness.diagnosis.model import Evidence, Finding
