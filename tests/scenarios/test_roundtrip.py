@@ -8,6 +8,8 @@ One lab for the module (conftest), ~1 s per rebuild; xdist splits the parameters
 from __future__ import annotations
 
 import re
+import time
+from typing import Any
 
 import pytest
 import yaml
@@ -44,6 +46,23 @@ def test_bundle_round_trip_reproduces_error_and_finding(
         assert error_matches(imported, again.outcome, resolved2) == [], label
         assert again.outcome.code == captured.outcome.code, label
         assert again.primary == captured.primary, label
+        if label == "as collected" and not imported.control:
+            _fix_holds(lab_runner, imported, provisioner2, resolved2)
+
+
+def _fix_holds(lab_runner: Runner, imported: Scenario, provisioner: Any, resolved: Any) -> None:
+    """The rebuilt incident's fix, derived from the diagnosis, is applied as `kmslab run` does and
+    the call then works with a healthy diagnosis; or the scenario says why there is none."""
+    gaps = [g["reason"] for g in imported.not_rebuilt if g["what"] == "fix"]
+    derived = bool(set(imported.fix) & {"setup", "call"})
+    assert derived != bool(gaps), (imported.fix, gaps)
+    if not derived:
+        return
+    started = time.time()
+    fixed = lab_runner.apply_fix(imported, provisioner, resolved)
+    after = lab_runner.attempt_after_fix(provisioner, fixed, resolved, started)
+    assert after.outcome.ok, (imported.fix, after.outcome.code, after.outcome.message)
+    assert after.healthy, (imported.fix, after.primary)
 
 
 READABLE = ["principal-wrong-account", "key-disabled", "key-policy-explicit-deny"]

@@ -213,7 +213,14 @@ def scenario_from_bundle(
     if finding == "INVESTIGATOR_ACCESS_DENIED":
         setup["investigator"] = investigator_spec(ev)
     fixed: tuple[dict[str, Any], dict[str, Any]] | None = None
-    if primary is not None and finding != "CREDENTIALS_INVALID":
+    if finding == "KEY_POLICY_TOO_LARGE":
+        book.gap(
+            "fix",
+            "not derived from the diagnosis (KEY_POLICY_TOO_LARGE): a grant makes the call work, "
+            "but the key policy stays at the size limit; consolidating it is a judgement over "
+            "every statement",
+        )
+    elif primary is not None and finding != "CREDENTIALS_INVALID":
         try:
             fixed = fixed_setup_and_call(
                 primary.fix.to_dict(),
@@ -283,6 +290,12 @@ def scenario_from_bundle(
             patch = merge_patch(before, after)
             if patch:
                 scenario["fix"][part] = patch
+        if not set(scenario["fix"]) - {"summary"}:
+            book.gap(
+                "fix",
+                f"not derived from the diagnosis ({finding}): as the rebuild holds the setup, "
+                "the fix changes nothing in it",
+            )
     validate(scenario, "the scenario built from the bundle")
     return scenario
 

@@ -99,7 +99,7 @@ def fixed_setup_and_call(
                 raise NotDerived(f"the fix calls {command}, not the incident's {call['operation']}")
             if command == "describe-key":
                 continue
-            _correct_call(call, opts, setup, caller)
+            _correct_call(call, opts, setup, caller, keys)
             if retry:
                 _lift_conditions(setup)
             changed = True
@@ -111,13 +111,26 @@ def fixed_setup_and_call(
 
 
 def _correct_call(
-    call: dict[str, Any], opts: dict[str, str], setup: dict[str, Any], caller: set[str]
+    call: dict[str, Any],
+    opts: dict[str, str],
+    setup: dict[str, Any],
+    caller: set[str],
+    keys: Keys,
 ) -> None:
     key = opts.get("--key-id") or opts.get("--source-key-id")
-    if key:
+    if key and key != call.get("key"):
+        if key not in keys.arns.values() and key not in keys.ids:
+            # A key the bundle shows only in a policy or the request is not rebuilt.
+            raise NotDerived(f"the fix calls with key {key}, which the rebuilt setup does not hold")
         call["key"] = key
-    elif call.get("operation") == "Decrypt":
-        call.pop("key", None)  # symmetric ciphertext names its key
+    elif not key and call.get("key"):
+        raise NotDerived(
+            "the fix leaves KeyId out so that KMS uses the key that encrypted the data, which "
+            "the bundle does not show"
+        )
+    if isinstance(call.get("ciphertext"), dict) and call["ciphertext"].get("damage"):
+        # The corrected call sends the bytes KMS returned at encryption, unchanged.
+        call["ciphertext"] = {k: v for k, v in call["ciphertext"].items() if k != "damage"}
     if opts.get("--region"):
         call["region"] = opts["--region"]
     context = _context(opts.get("--encryption-context", ""))
@@ -235,7 +248,26 @@ def _put_policy(policies: list[Any], doc: dict[str, Any]) -> list[Any]:
     for i, old in enumerate(policies):
         if _sids(old) & _sids(doc):
             return [*policies[:i], doc, *policies[i + 1 :]]
+    new = _statements(doc)
+    for i, old in enumerate(policies):
+        # Without statement ids: the policy whose statements the fix kept, one of them edited
+        # in its resources or conditions (same effect, same actions).
+        edited = [st for st in _statements(old) if st not in new]
+        same = all(any(_shape(st) == _shape(n) for n in new) for st in edited)
+        if len(_statements(old)) == len(new) and len(edited) <= 1 and same:
+            return [*policies[:i], doc, *policies[i + 1 :]]
     return [*policies, doc]
+
+
+def _shape(st: Any) -> Any:
+    if not isinstance(st, dict):
+        return st
+    return (st.get("Effect"), json.dumps(st.get("Action")), json.dumps(st.get("NotAction")))
+
+
+def _statements(doc: Any) -> list[Any]:
+    items = doc.get("Statement") if isinstance(doc, dict) else None
+    return items if isinstance(items, list) else [items]
 
 
 def merge_patch(before: Any, after: Any) -> Any:
