@@ -19,7 +19,6 @@ MARKER = "Over 400 lines because:"
 TRACKED = {
     "harness.lab.kms.service",
     "harness.lab.kms.lifecycle",
-    "harness.diagnosis.facts",
     "harness.scenarios.native",
     "harness.workshop.room",
     "harness.lab.gateway",
