@@ -14,11 +14,8 @@ from .imports import ROOT, modules
 LIMIT = 400
 MARKER = "Over 400 lines because:"
 # Tolerated while they are long, not required to stay so (delete an entry once its module is
-# split or states its reason). The lab's KMS route table (h-routes, issue 14) rewrites the
-# first two; the rest are catch-alls issue 14 asks to split by responsibility, not yet done.
+# split or states its reason): catch-alls issue 14 asks to split by responsibility, not yet done.
 TRACKED = {
-    "harness.lab.kms.service",
-    "harness.lab.kms.lifecycle",
     "harness.scenarios.native",
     "harness.workshop.room",
     "harness.lab.gateway",
