@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from harness.aws.operations import actions_of
 from harness.diagnosis.context import Context
 from harness.diagnosis.facts import parse_time
 
@@ -14,9 +15,7 @@ PROPAGATION = timedelta(minutes=5)
 
 def grant_operations(action: str) -> list[str]:
     op = action.split(":", 1)[-1]
-    if op.lower() == "reencrypt":
-        return ["ReEncryptFrom", "ReEncryptTo"]
-    return [op]
+    return list(actions_of("ReEncrypt" if op.lower() == "reencrypt" else op))
 
 
 def caller_grants(ctx: Context) -> list[dict[str, Any]]:
