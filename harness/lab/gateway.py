@@ -1,30 +1,27 @@
 """The lab gateway: one WSGI app that serves admin routes, answers what the lab owns
-(KMS, STS issuance, Organizations, CloudTrail, Health) and forwards the rest to the
-upstream, re-signed as the calling account's operator."""
+(KMS through its route table, STS issuance, Organizations, CloudTrail, Health) and hands the
+rest of the services it knows to `forwarding` (authorized first, then re-signed as the calling
+account's operator for the upstream)."""
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
-import botocore.auth
-import botocore.awsrequest
-import botocore.credentials
 import botocore.exceptions
 from werkzeug.wrappers import Request, Response
 
-from harness.aws import arns
 from harness.aws.arns import is_account_id
 from harness.aws.errors import Throttling
 from harness.errors import EndpointError, KmslabError, UsageError
-from harness.lab import protocol, validate
+from harness.lab import forwarding, protocol, validate
 from harness.lab.authn import Authenticator, check_context
 from harness.lab.authz import Authorizer
 from harness.lab.cloudtrail import CloudTrail
 from harness.lab.controls import Controls
 from harness.lab.errors import AwsError
+from harness.lab.forwarding import plain_params
 from harness.lab.health import Health
 from harness.lab.iam import IamView, is_mutation
 from harness.lab.identity import IdentityStore, LabPrincipal
@@ -32,51 +29,15 @@ from harness.lab.kms.call import KmsCall
 from harness.lab.kms.keystate import CRYPTO_OPERATIONS
 from harness.lab.kms.model import KmsStore
 from harness.lab.kms.service import KmsService, unknown_operation
+from harness.lab.kms.trail import record_kms
 from harness.lab.logs import filter_log_events
 from harness.lab.orgs import Organization
 from harness.lab.room_page import RoomBoard
 from harness.lab.sts import Sts
-from harness.lab.upstream import OPERATOR_SECRET, Upstream
+from harness.lab.upstream import Upstream
 
 log = logging.getLogger("kmslab.lab")
 CRYPTO_QUOTA = frozenset(CRYPTO_OPERATIONS - {"CreateGrant"}) | {"GenerateRandom"}
-DROP_HEADERS = {
-    "host",
-    "authorization",
-    "x-amz-security-token",
-    "x-amz-date",
-    "content-length",
-    "x-amz-content-sha256",
-    "x-lab-source-vpce",
-    "x-lab-via-service",
-    "connection",
-    "accept-encoding",
-    "amz-sdk-invocation-id",
-    "amz-sdk-request",
-}
-HOP_HEADERS = {
-    "transfer-encoding",
-    "connection",
-    "content-length",
-    "content-encoding",
-    "server",
-    "date",
-}
-ACCESS_KEY_RE = re.compile(r"<AccessKeyId>([^<]+)</AccessKeyId>")
-SECRET_KEY_RE = re.compile(r"<SecretAccessKey>([^<]+)</SecretAccessKey>")
-USER_NAME_RE = re.compile(r"<UserName>([^<]+)</UserName>")
-VPCE_ID_RE = re.compile(r"<vpcEndpointId>(vpce-[0-9a-z]+)</vpcEndpointId>")
-
-
-# Services other than KMS and IAM whose calls by issued credentials are authorized (the IAM
-# action prefix of each); IAM itself is authorized on its resource ARN below.
-READ_AUTHORIZED = {
-    "cloudtrail": "cloudtrail",
-    "logs": "logs",
-    "ec2": "ec2",
-    "organizations": "organizations",
-    "health": "health",
-}
 
 
 class LabGateway:
@@ -268,21 +229,10 @@ class LabGateway:
         self.regions_seen.add(req.region)
         if service == "kms":
             return self.kms_call(req, principal)
-        if (
-            service in READ_AUTHORIZED
-            and not principal.operator
-            and self.controls.flag("authorize_iam")
-        ):
-            # Investigators hold lab-issued credentials; their reads must be refused as AWS
-            # would refuse them, or "the investigator lacks permission" cannot be reproduced.
-            self.authz.authorize_other(
-                principal, req.region, f"{READ_AUTHORIZED[service]}:{req.operation}", "*"
-            )
-        if service == "sts" and req.operation in (
-            "AssumeRole",
-            "GetSessionToken",
-            "GetCallerIdentity",
-        ):
+        # Investigators hold lab-issued credentials; their reads must be refused as AWS would
+        # refuse them, or "the investigator lacks permission" cannot be reproduced.
+        forwarding.authorize(self, req, principal)
+        if service == "sts" and req.operation in forwarding.STS_SERVED:
             return self.sts_call(req, principal)
         if service == "organizations":
             result = self.orgs.handle(principal.account, req.operation, req.params)
@@ -296,17 +246,6 @@ class LabGateway:
             if req.protocol == "cbor":
                 return protocol.cbor_response(result, request_id=req.request_id)
             return protocol.json_response(result, request_id=req.request_id)
-        if service == "sts" and not principal.operator and self.controls.flag("authorize_iam"):
-            # The rest of STS (GetFederationToken, GetAccessKeyInfo, ...) is forwarded to the
-            # upstream as the account's operator: the caller's own policies decide first.
-            self.authz.authorize_other(principal, req.region, f"sts:{req.operation}", "*")
-        if service == "iam" and not principal.operator and self.controls.flag("authorize_iam"):
-            self.authz.authorize_other(
-                principal,
-                req.region,
-                f"iam:{req.operation}",
-                self.iam_resource(req, principal.account),
-            )
         if service == "logs" and req.operation == "FilterLogEvents":
             pattern = str(req.params.get("filterPattern") or "").strip()
             if pattern.startswith("{"):
@@ -314,7 +253,7 @@ class LabGateway:
                     self.upstream.client("logs", principal.account, req.region), req.params
                 )
                 return protocol.json_response(result, request_id=req.request_id)
-        return self.forward(req, principal)
+        return forwarding.forward(self, req, principal)
 
     # KMS -----------------------------------------------------------------------------------------
     def kms_call(self, req: protocol.AwsRequest, principal: LabPrincipal) -> Response:
@@ -337,69 +276,10 @@ class LabGateway:
             result = self.kms.handle(call)
         except AwsError as err:
             error = err
-        self.record_kms(req, call, result, error)
+        record_kms(self, req, call, result, error)
         if error is not None:
             raise error
         return protocol.json_response(result, request_id=req.request_id)
-
-    def record_kms(
-        self,
-        req: protocol.AwsRequest,
-        call: KmsCall,
-        result: dict[str, Any],
-        error: AwsError | None,
-    ) -> None:
-        if call.additional.get("denied_by") == ["vpc-endpoint"]:
-            return  # vpce-logging.html: endpoint-policy denials are not management events
-        response = _kms_response_elements(call.operation, result) if error is None else None
-        additional = {}
-        key_account = call.key_account
-        if call.resources:
-            key = self._key_by_arn(call.resources[-1])
-            if key is not None and key.custom_key_store_id:
-                additional["customKeyStoreId"] = key.custom_key_store_id
-        common: dict[str, Any] = {
-            "response": response,
-            "error": error,
-            "resources": call.resources,
-            "invoked_by": call.via_service and call.via_service.split(".")[0] + ".amazonaws.com",
-            "vpce": call.source_vpce,
-            "user_agent": req.user_agent,
-            "request_id": req.request_id,
-            "additional": additional or None,
-        }
-        params = dict(req.params)
-        self.trail.record(
-            call.principal.account,
-            req.region,
-            call.principal,
-            "kms.amazonaws.com",
-            call.operation,
-            params,
-            **common,
-        )  # type: ignore[arg-type]
-        if key_account and key_account != call.principal.account and error is None:
-            identity = {
-                "type": "AWSAccount",
-                "principalId": call.principal.user_id,
-                "accountId": call.principal.account,
-            }
-            self.trail.record(
-                key_account,
-                req.region,
-                call.principal,
-                "kms.amazonaws.com",
-                call.operation,
-                params,
-                identity_override=identity,
-                **common,
-            )  # type: ignore[arg-type]
-
-    def _key_by_arn(self, arn: str) -> Any:
-        parsed = arns.parse(arn)
-        if parsed is None or parsed.resource_type != "key":
-            return None
-        return self.kms_store.get(parsed.account, parsed.region, parsed.resource_id)
 
     # STS, IAM and the rest -------------------------------------------------------------------------
     def sts_call(self, req: protocol.AwsRequest, principal: LabPrincipal) -> Response:
@@ -467,172 +347,11 @@ class LabGateway:
                 principal,
                 source,
                 req.operation,
-                _plain_params(req.params),
+                plain_params(req.params),
                 read_only=False,
                 user_agent=req.user_agent,
                 request_id=req.request_id,
             )
-
-    def forward(self, req: protocol.AwsRequest, principal: LabPrincipal) -> Response:
-        account = principal.account
-        doomed = self._doomed_principal(req, account)
-        headers = {k: v for k, v in req.http.headers.items() if k.lower() not in DROP_HEADERS}
-        path = req.http.full_path if req.http.query_string else req.http.path
-        aws_request = botocore.awsrequest.AWSRequest(
-            method=req.http.method, url=self.upstream.url + path, data=req.body, headers=headers
-        )
-        creds = botocore.credentials.Credentials(account, OPERATOR_SECRET)
-        botocore.auth.SigV4Auth(creds, req.service, req.region).add_auth(aws_request)
-        out_headers = dict(aws_request.headers.items())
-        out_headers["x-moto-account-id"] = account
-        try:
-            status, resp_headers, body = self.upstream.send(
-                req.http.method, path, out_headers, req.body
-            )
-        except EndpointError:
-            raise
-        except Exception:  # in-process moto raises where its server would answer HTML 500
-            log.debug("lab: upstream raised on %s %s", req.service, req.operation, exc_info=True)
-            status, resp_headers, body = 500, {}, b""
-        refusal = validate.upstream_refusal(req, status, body)
-        if refusal is not None:
-            raise refusal
-        if status < 300:
-            self.after_forward(req, principal, body)
-            if doomed is not None:
-                self.kms.orphan_principal(*doomed)
-        headers_out = [(k, v) for k, v in resp_headers.items() if k.lower() not in HOP_HEADERS]
-        return Response(body, status=status, headers=headers_out)
-
-    def iam_resource(self, req: protocol.AwsRequest, account: str) -> str:
-        """The ARN an IAM action acts on (for authorization), "*" when it has none."""
-        p = req.params
-        path = p.get("Path") or "/"
-        if (
-            p.get("PolicyArn")
-            and not p.get("RoleName")
-            and not p.get("UserName")
-            and not p.get("GroupName")
-        ):
-            return str(p["PolicyArn"])
-        if p.get("RoleName"):
-            role = self.iam.role(account, p["RoleName"])
-            return str(role["Arn"]) if role else f"arn:aws:iam::{account}:role{path}{p['RoleName']}"
-        if p.get("UserName"):
-            user = self.iam.user(account, p["UserName"])
-            return str(user["Arn"]) if user else f"arn:aws:iam::{account}:user{path}{p['UserName']}"
-        if p.get("GroupName"):
-            return f"arn:aws:iam::{account}:group{path}{p['GroupName']}"
-        if p.get("PolicyName") and req.operation == "CreatePolicy":
-            return f"arn:aws:iam::{account}:policy{path}{p['PolicyName']}"
-        if p.get("InstanceProfileName"):
-            return f"arn:aws:iam::{account}:instance-profile{path}{p['InstanceProfileName']}"
-        return "*"
-
-    def _doomed_principal(self, req: protocol.AwsRequest, account: str) -> tuple[str, str] | None:
-        """(ARN, unique id) of a role or user this request deletes, read before it is gone."""
-        if req.service != "iam" or req.operation not in ("DeleteRole", "DeleteUser"):
-            return None
-        if req.operation == "DeleteRole":
-            entity = self.iam.role(account, req.params.get("RoleName", ""))
-            unique = entity.get("RoleId") if entity else None
-        else:
-            entity = self.iam.user(account, req.params.get("UserName", ""))
-            unique = entity.get("UserId") if entity else None
-        if not entity or not unique:
-            return None
-        return str(entity["Arn"]), str(unique)
-
-    def after_forward(self, req: protocol.AwsRequest, principal: LabPrincipal, body: bytes) -> None:
-        service, op = req.service, req.operation
-        if service == "iam":
-            if not is_mutation(op):
-                return
-            self.iam.invalidate()
-            text = body.decode("utf-8", "replace")
-            if op == "CreateAccessKey":
-                self._register_access_key(principal.account, text)
-            elif op == "DeleteAccessKey":
-                self.identities.forget(req.params.get("AccessKeyId", ""))
-            elif op == "DeleteUser":
-                self.identities.forget_user(principal.account, req.params.get("UserName", ""))
-            self.trail.record(
-                principal.account,
-                "us-east-1",
-                principal,
-                "iam.amazonaws.com",
-                op,
-                _plain_params(req.params),
-                read_only=False,
-                user_agent=req.user_agent,
-                request_id=req.request_id,
-            )
-        elif service == "ec2" and op.endswith(("VpcEndpoint", "VpcEndpoints")):
-            if op == "CreateVpcEndpoint":
-                match = VPCE_ID_RE.search(body.decode("utf-8", "replace"))
-                if match:
-                    self.authz.register_vpce(match.group(1), principal.account, req.region)
-            self.authz.invalidate_vpce()
-
-    def _register_access_key(self, account: str, text: str) -> None:
-        key = ACCESS_KEY_RE.search(text)
-        user = USER_NAME_RE.search(text)
-        secret = SECRET_KEY_RE.search(text)
-        if not key or not user or not secret:
-            return
-        info = self.iam.user(account, user.group(1))
-        arn = str(info["Arn"]) if info else f"arn:aws:iam::{account}:user/{user.group(1)}"
-        user_id = str(info["UserId"]) if info else ""
-        self.identities.register(
-            LabPrincipal(
-                account=account,
-                arn=arn,
-                kind="IAMUser",
-                access_key=key.group(1),
-                user_id=user_id,
-                user_name=user.group(1),
-                secret=secret.group(1),
-            )
-        )
-
-
-def _plain_params(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if k not in ("Action", "Version")}
-
-
-def _kms_response_elements(operation: str, result: dict[str, Any]) -> dict[str, Any] | None:
-    if operation in (
-        "Decrypt",
-        "Encrypt",
-        "GenerateDataKey",
-        "GenerateDataKeyWithoutPlaintext",
-        "ReEncrypt",
-    ):
-        out = {
-            k[0].lower() + k[1:]: v
-            for k, v in result.items()
-            if k
-            in (
-                "KeyId",
-                "EncryptionAlgorithm",
-                "SourceKeyId",
-                "DestinationEncryptionAlgorithm",
-                "SourceEncryptionAlgorithm",
-            )
-        }
-        return out or None
-    if operation == "CreateKey":
-        meta = result.get("KeyMetadata", {})
-        return {"keyMetadata": {k[0].lower() + k[1:]: v for k, v in meta.items()}}
-    if operation == "CreateGrant":
-        return {"grantId": result.get("GrantId")}
-    if operation == "ScheduleKeyDeletion":
-        return {
-            "keyId": result.get("KeyId"),
-            "keyState": result.get("KeyState"),
-            "pendingWindowInDays": result.get("PendingWindowInDays"),
-        }
-    return None
 
 
 def operator_account(access_key: str) -> str | None:
