@@ -10,7 +10,7 @@ names (an account root is that account's lab operator, contract section 5; a rol
 it; a user gets a new access key). What no bundle can hold is put where the command expects it,
 from what the lab test holds: the stored ciphertext (ciphertext.bin, or ciphertext.b64 as the
 application sent it), a plaintext (plaintext.bin), the grant's token ($GRANT_TOKEN), the original
-key material (key-material.bin). Then the call must succeed:
+key material (key-material.bin), the multi-Region primary's Region ($PRIMARY_REGION). Then the call must succeed:
 
 - `fix`: the fix is the corrected call itself; it must exit 0, and a Decrypt must return the
   scenario's plaintext (the data really came back, not just any answer);
@@ -60,6 +60,7 @@ CASES: dict[str, tuple[str, str]] = {
     "KEY_POLICY_TOO_LARGE": ("key-policy-too-large", "call"),
     "KEY_PENDING_IMPORT": ("key-pending-import", "call"),
     "KEY_UNAVAILABLE": ("key-unavailable-custom-store", "call"),
+    "MULTI_REGION_REPLICA_MISSING": ("multi-region-replica-missing", "call"),
     "KEY_USAGE_MISMATCH": ("key-usage-sign-verify", "new-key"),
     "AWS_MANAGED_KEY_MISUSE": ("aws-managed-key-direct", "new-key"),
     "KMS_SERVICE_EVENT": ("kms-service-event", "retry"),
@@ -106,6 +107,10 @@ def _inputs(scenario: Any, resolved: Any, workdir: Path) -> dict[str, str]:
         if grant.get("grantee") == caller and grant["name"] in resolved.grant:
             env["GRANT_TOKEN"] = resolved.grant[grant["name"]]["token"]
     for name, key in resolved.key.items():
+        if str(key.get("id", "")).startswith("mrk-"):
+            # A bundle read in the Region without a replica cannot show where the primary is;
+            # the person looks it up, as the fix's $PRIMARY_REGION says.
+            env["PRIMARY_REGION"] = key["arn"].split(":")[3]
         if key.get("material"):
             (workdir / "key-material.bin").write_bytes(base64.b64decode(key["material"]))
             env.setdefault("KEY_MATERIAL_OF", name)

@@ -31,7 +31,6 @@ from .test_fix_cli_lab import RUN_HERE
 NOT_RUN_HERE = {
     # ReplicateKey runs in the primary key's Region, which a bundle collected in the Region without
     # a replica does not show (the fix leaves "$PRIMARY_REGION" to the person).
-    "MULTI_REGION_REPLICA_MISSING": "the primary's Region is not in the bundle of the Region called",
     "NO_FAULT_FOUND": "nothing to fix: the next checks to make",
 }
 
