@@ -43,7 +43,10 @@ MODULE = textwrap.dedent(
         before=("KEY_PENDING_IMPORT",),
         node="state",
         fixes=("aws kms cancel-key-deletion",),
-        explains=Explains(errors=frozenset({{"KMSInvalidStateException"}})),
+        explains=Explains(
+            errors=frozenset({{"KMSInvalidStateException"}}),
+            states=frozenset({{"PendingReplicaDeletion"}}),
+        ),
     )
 
 
