@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import boto3
 import botocore.config
+import botocore.credentials
 import botocore.exceptions
 import botocore.session
 
@@ -37,6 +38,9 @@ class Target:
     secret_access_key: str | None = None
     session_token: str | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
+    # Credentials re-issued in place (CredentialSlot): clients made for this Target sign each
+    # request with what the slot holds then, instead of fixed keys.
+    slot: CredentialSlot | None = None
 
     def resolved_region(self) -> str:
         return (
@@ -57,6 +61,8 @@ class Target:
 
     def session(self) -> boto3.Session:
         """One boto3 Session per set of credentials, all sharing botocore's data loader."""
+        if self.slot is not None:
+            return self.slot.session()
         key = (
             self.profile, self.region, self.access_key_id, self.secret_access_key,
             self.session_token,
@@ -91,7 +97,9 @@ class Target:
         endpoint = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
         if endpoint:
             kwargs["endpoint_url"] = endpoint
-        if self.access_key_id and self.secret_access_key:
+        if self.slot is not None:
+            session = self.slot.session()
+        elif self.access_key_id and self.secret_access_key:
             # Explicit credentials go to the client: issued credentials come and go (a new
             # set each scenario), and a Session of their own would cost ~17 ms each time.
             session = _profile_session(self.profile)
@@ -144,6 +152,7 @@ class Target:
         """What makes two clients interchangeable: whom they sign as, where they go, and how."""
         return (
             self.profile,
+            id(self.slot) if self.slot is not None else None,
             self.access_key_id,
             self.secret_access_key,
             self.session_token,
@@ -153,6 +162,70 @@ class Target:
             region or self.resolved_region(),
             *settings,
         )
+
+
+class CredentialSlot:
+    """Credentials that are re-issued in place, for an identity that is recreated again and
+    again (`kmslab run`'s investigator role of an account: the lab reset before each scenario
+    deletes the role, and a new session is issued for the new one).
+
+    Clients made for a Target with this slot are made once and sign every request with the
+    credentials the slot holds when it is signed: a new session costs `fill`, not a new set
+    of clients (5-30 ms of CPU each and a new connection). Whoever fills the slot decides
+    when the old credentials stop being used; calls in flight may be signed with either.
+    """
+
+    def __init__(self) -> None:
+        self.credentials = _SlotCredentials()
+        self._session: boto3.Session | None = None
+
+    def fill(self, access_key_id: str, secret_access_key: str, session_token: str | None) -> None:
+        self.credentials.fill(access_key_id, secret_access_key, session_token)
+
+    @property
+    def access_key_id(self) -> str:
+        return str(self.credentials.get_frozen_credentials().access_key)
+
+    def session(self) -> boto3.Session:
+        with _LOCK:
+            if self._session is None:
+                core = _core_session(None)
+                resolver = botocore.credentials.CredentialResolver([_SlotProvider(self)])
+                core.register_component("credential_provider", resolver)
+                self._session = boto3.Session(botocore_session=core)
+                _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))
+            return self._session
+
+
+class _SlotCredentials(botocore.credentials.Credentials):
+    """botocore credentials whose keys change under a lock; the signer reads them frozen."""
+
+    def __init__(self) -> None:
+        super().__init__("", "", None, method="kmslab-slot")
+        self._lock = threading.Lock()
+
+    def fill(self, access_key_id: str, secret_access_key: str, session_token: str | None) -> None:
+        with self._lock:
+            self.access_key = access_key_id
+            self.secret_key = secret_access_key
+            self.token = session_token
+
+    def get_frozen_credentials(self) -> botocore.credentials.ReadOnlyCredentials:
+        with self._lock:
+            return botocore.credentials.ReadOnlyCredentials(
+                self.access_key, self.secret_key, self.token
+            )
+
+
+class _SlotProvider(botocore.credentials.CredentialProvider):
+    METHOD = "kmslab-slot"
+
+    def __init__(self, slot: CredentialSlot) -> None:
+        super().__init__()
+        self._slot = slot
+
+    def load(self) -> botocore.credentials.Credentials:
+        return self._slot.credentials
 
 
 class ClientCache:
@@ -197,15 +270,21 @@ def _profile_session(profile: str | None) -> boto3.Session:
     return Target(profile=profile).session()
 
 
-def _new_session(target: Target) -> boto3.Session:
-    """A Session whose botocore data loader is shared: a fresh loader re-parses botocore's
-    endpoint and service files, ~70 ms a session, more than a whole investigation's calls."""
+def _core_session(profile: str | None) -> botocore.session.Session:
+    """A botocore Session with the shared data loader."""
     global _LOADER
-    core = botocore.session.Session(profile=target.profile)
+    core = botocore.session.Session(profile=profile)
     if _LOADER is None:
         _LOADER = core.get_component("data_loader")
     else:
         core.register_component("data_loader", _LOADER)
+    return core
+
+
+def _new_session(target: Target) -> boto3.Session:
+    """A Session whose botocore data loader is shared: a fresh loader re-parses botocore's
+    endpoint and service files, ~70 ms a session, more than a whole investigation's calls."""
+    core = _core_session(target.profile)
     try:
         session = boto3.Session(
             botocore_session=core,

@@ -16,7 +16,8 @@ from typing import Any
 
 import botocore.exceptions
 
-from harness.aws.clients import Target
+from harness.aws.clients import CredentialSlot, Target
+from harness.errors import UsageError
 from harness.evidence.registered import investigator_policy
 from harness.scenarios.native import NativeProvisioner
 
@@ -48,10 +49,16 @@ class Session:
 
 
 class Investigators:
-    """One investigator role and session per account and name prefix, until the lab resets."""
+    """One investigator role and session per account and name prefix, until the lab resets.
+
+    The session's credentials go into the account's CredentialSlot: the investigator's
+    clients are made once for the whole run and sign with the session of the scenario being
+    investigated (a lab reset deletes the role, so each scenario issues a new session).
+    """
 
     def __init__(self) -> None:
         self._sessions: dict[tuple[str, str], Session] = {}
+        self._slots: dict[str, CredentialSlot] = {}
 
     def forget(self) -> None:
         self._sessions.clear()
@@ -60,16 +67,13 @@ class Investigators:
         """Credentials of the investigator role in `account_id`, created on first use."""
         key = (provisioner.prefix, account_id)
         session = self._sessions.get(key)
+        slot = self._slots.setdefault(account_id, CredentialSlot())
         if session is None:
             session = self._sessions[key] = self._create(provisioner, account_id, region)
+        if slot.access_key_id != session.access_key_id:
+            slot.fill(session.access_key_id, session.secret_access_key, session.session_token)
         base = provisioner.targets(account_id, region)
-        return Target(
-            endpoint_url=base.endpoint_url,
-            region=region,
-            access_key_id=session.access_key_id,
-            secret_access_key=session.secret_access_key,
-            session_token=session.session_token,
-        )
+        return Target(endpoint_url=base.endpoint_url, region=region, slot=slot)
 
     def _create(self, provisioner: NativeProvisioner, account_id: str, region: str) -> Session:
         # The operator creates the role, as an administrator would for the on-call team.
@@ -84,7 +88,9 @@ class Investigators:
         except botocore.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "EntityAlreadyExists":
                 raise
+            # The setup declared the role (a key policy that names it needs it first).
             role = iam.get_role(RoleName=name)["Role"]
+            granted_otherwise(iam, name, role)
         iam.put_role_policy(
             RoleName=name,
             PolicyName=POLICY_NAME,
@@ -98,4 +104,22 @@ class Investigators:
             access_key_id=creds["AccessKeyId"],
             secret_access_key=creds["SecretAccessKey"],
             session_token=creds["SessionToken"],
+        )
+
+
+def granted_otherwise(iam: Any, name: str, role: dict[str, Any]) -> None:
+    """Refuse a declared investigator role that holds anything but the printed policy: what
+    `kmslab run` reads with must be exactly `collect --print-iam-policy`."""
+    inline = [p for p in iam.list_role_policies(RoleName=name)["PolicyNames"] if p != POLICY_NAME]
+    attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    boundary = role.get("PermissionsBoundary")
+    if inline or attached or boundary:
+        raise UsageError(
+            f"the setup's role {name} is the run's investigator role and must hold only "
+            f"{POLICY_NAME} (collect --print-iam-policy); it has "
+            + ", ".join(
+                [f"inline {p}" for p in inline]
+                + [f"attached {p['PolicyArn']}" for p in attached]
+                + (["a permissions boundary"] if boundary else [])
+            )
         )

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import threading
 
+import botocore.exceptions
 import pytest
 
+from harness.aws.clients import CredentialSlot, Target
 from harness.evidence import InvestigationRequest
 from harness.evidence.calls import CallLog, Credentials
 from harness.evidence.guard import ReadOnlyViolation
@@ -82,3 +84,24 @@ def test_throttling_stays_with_the_collection_that_saw_it(lab: LabWorld, lab_run
     kms = [c for c in calm["calls"] if c["service"] == "kms"]
     assert kms and all("response" in c for c in kms), [c.get("error") for c in kms]
     assert calm["collection"]["throttled_not_sent"] == 0
+
+
+def test_a_slot_client_signs_with_the_credentials_issued_last(lab: LabWorld) -> None:
+    # Two sessions, as `kmslab run` issues a new investigator session for every scenario.
+    lab.role("first", {"Version": "2012-10-17", "Statement": [allow("sts:GetCallerIdentity")]})
+    lab.role("second", {"Version": "2012-10-17", "Statement": [allow("sts:GetCallerIdentity")]})
+    first, first_arn = lab.assume("first", "s1")
+    second, second_arn = lab.assume("second", "s2")
+    slot = CredentialSlot()
+    target = Target(endpoint_url=lab.endpoint, region="us-east-1", slot=slot)
+    sts = target.shared_client("sts")
+    for issued, arn in ((first, first_arn), (second, second_arn), (first, first_arn)):
+        assert issued.access_key_id and issued.secret_access_key
+        slot.fill(issued.access_key_id, issued.secret_access_key, issued.session_token)
+        assert target.shared_client("sts") is sts  # one client for every session
+        assert sts.get_caller_identity()["Arn"] == arn
+    # Credentials the lab never issued are refused: the slot's are the ones sent.
+    slot.fill("ASIAKMSLABNOTISSUED1", "not-a-secret", "not-a-token")
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        sts.get_caller_identity()
+    assert refused.value.response["Error"]["Code"] in ("InvalidClientTokenId", "AccessDenied")
