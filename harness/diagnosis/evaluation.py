@@ -11,17 +11,6 @@ from typing import Any
 
 from harness.diagnosis.facts import Facts
 
-LAYERS = (
-    "rcp",
-    "scp",
-    "vpc-endpoint",
-    "key-policy",
-    "grant",
-    "identity",
-    "permissions-boundary",
-    "session",
-)
-
 
 # Stands in for an unreadable key policy so the other layers can still be evaluated; only
 # explicit denies from other layers are trusted from such a run.

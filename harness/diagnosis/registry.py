@@ -25,6 +25,8 @@ from importlib import metadata
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from harness.policy import layers
+
 if TYPE_CHECKING:
     from harness.diagnosis.context import Context
     from harness.diagnosis.model import Finding
@@ -57,17 +59,8 @@ PHASES: tuple[str, ...] = (
     "investigation",
 )
 
-# Contract section 2 layer names.
-LAYERS = (
-    "key-policy",
-    "grant",
-    "identity",
-    "permissions-boundary",
-    "session",
-    "scp",
-    "rcp",
-    "vpc-endpoint",
-)
+# Contract section 2 layer names (one home: harness.policy.layers).
+LAYERS = layers.LAYERS
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from harness.policy.grants import (
     grantee_kind,
 )
 from harness.policy.language import RANK, Policy, Request, compile_policy
+from harness.policy.layers import LAYERS
 from harness.policy.messages import UNCONFIRMED, access_denied, first_layer
 from harness.policy.request import Parsed
 
@@ -387,17 +388,5 @@ def decide(inputs: Inputs, parsed: Parsed) -> Decision:
     return Decision("Allowed", [], _ordered(granted_by + allowed_by), "", {"principal_kind": kind})
 
 
-_ORDER = (
-    "key-policy",
-    "grant",
-    "identity",
-    "permissions-boundary",
-    "session",
-    "scp",
-    "rcp",
-    "vpc-endpoint",
-)
-
-
 def _ordered(layers: list[str]) -> list[str]:
-    return [layer for layer in _ORDER if layer in layers]
+    return [layer for layer in LAYERS if layer in layers]

@@ -7,20 +7,12 @@ Implicit: `because no <type> policy allows the <action> action`; explicit:
 - an SCP denial always says "with an explicit deny in a service control policy", even when it is
   implicit;
 - a permissions boundary is "permissions boundary", without "policy".
-If several layers deny, AWS names only one; the evaluator names the first in LAYER_ORDER.
+If several layers deny, AWS names only one; the evaluator names the first in layers.MESSAGE_ORDER.
 """
 
 from __future__ import annotations
 
-LAYER_ORDER = (
-    "scp",
-    "rcp",
-    "key-policy",
-    "identity",
-    "permissions-boundary",
-    "session",
-    "vpc-endpoint",
-)
+from harness.policy.layers import MESSAGE_ORDER
 
 _IMPLICIT = {
     "key-policy": "because no resource-based policy allows the {a} action",
@@ -47,7 +39,7 @@ UNCONFIRMED = frozenset({"rcp"})
 
 
 def first_layer(layers: list[str]) -> str:
-    for layer in LAYER_ORDER:
+    for layer in MESSAGE_ORDER:
         if layer in layers:
             return layer
     return layers[0]
