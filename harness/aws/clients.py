@@ -65,7 +65,7 @@ class Target:
             return self.slot.session()
         key = (
             self.profile, self.region, self.access_key_id, self.secret_access_key,
-            self.session_token,
+            self.session_token, *_config_files(),
         )  # fmt: skip
         with _LOCK:
             session = _SESSIONS.get(key)
@@ -160,8 +160,15 @@ class Target:
             tuple(sorted(self.extra_headers.items())),
             service,
             region or self.resolved_region(),
+            *_config_files(),
             *settings,
         )
+
+
+def _config_files() -> tuple[str | None, str | None]:
+    """Which files a profile name is read from: the same name in another credentials file is
+    other credentials, so a session or client made for one is never reused for the other."""
+    return os.environ.get("AWS_SHARED_CREDENTIALS_FILE"), os.environ.get("AWS_CONFIG_FILE")
 
 
 class CredentialSlot:
