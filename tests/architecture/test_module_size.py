@@ -20,9 +20,6 @@ TRACKED = {
     "harness.lab.gateway",
     "harness.lab.orgs",
     "harness.scenarios.runner",
-    # Grown past 400 this round while the CLI fixes were proven in the lab (issue 11); a split
-    # by what a fix changes (key policy, identity policy, the call) is the natural one.
-    "harness.diagnosis.fixes",
 }
 
 

@@ -5,17 +5,10 @@ from __future__ import annotations
 import difflib
 
 from harness.diagnosis.appliers import key_applier
+from harness.diagnosis.callfixes import caller_fix, cli_call
 from harness.diagnosis.context import Context
 from harness.diagnosis.facts import Facts
-from harness.diagnosis.fixes import (
-    applier_notes,
-    caller_fix,
-    cli_call,
-    region_flag,
-    sh,
-    tf_name,
-    tf_variable,
-)
+from harness.diagnosis.fixes import applier_notes, region_flag, sh, tf_name, tf_variable
 from harness.diagnosis.model import Finding, Fix
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._resolution import resolution

@@ -6,16 +6,9 @@ from typing import Any
 
 from harness.aws import arns
 from harness.diagnosis.appliers import key_applier
+from harness.diagnosis.callfixes import caller_fix, cli_call
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import (
-    applier_notes,
-    caller_fix,
-    cli_call,
-    region_flag,
-    sh,
-    tf_name,
-    tf_variable,
-)
+from harness.diagnosis.fixes import applier_notes, region_flag, sh, tf_name, tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._crypto import event_context

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from harness.diagnosis.callfixes import new_key_fix
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import new_key_fix, policy_principal, tf_name
+from harness.diagnosis.fixes import policy_principal, tf_name
 from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import RuleMeta
 

@@ -14,8 +14,9 @@ request is invalid").
 from __future__ import annotations
 
 from harness.diagnosis.appliers import iam_applier
+from harness.diagnosis.callfixes import cli_call, cli_new_session
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import cli_call, cli_new_session, sh
+from harness.diagnosis.fixes import sh
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import Explains, RuleMeta
 

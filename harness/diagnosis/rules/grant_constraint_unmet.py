@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from harness.diagnosis.callfixes import caller_fix, cli_call
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import caller_fix, cli_call
 from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._grants import (

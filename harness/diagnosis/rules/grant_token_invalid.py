@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from harness.diagnosis.callfixes import caller_fix, cli_call
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import caller_fix, cli_call, tf_grant
+from harness.diagnosis.fixes import tf_grant
 from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._grants import grant_operations

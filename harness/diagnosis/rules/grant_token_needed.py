@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from harness.diagnosis.callfixes import caller_fix, cli_call
 from harness.diagnosis.context import Context
 from harness.diagnosis.facts import is_access_denied, parse_time
-from harness.diagnosis.fixes import caller_fix, cli_call, tf_grant
+from harness.diagnosis.fixes import tf_grant
 from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import RuleMeta
 from harness.diagnosis.rules._grants import (

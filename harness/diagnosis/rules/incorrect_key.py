@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from harness.aws import arns
+from harness.diagnosis.callfixes import caller_fix, cli_call
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import caller_fix, cli_call, tf_variable
+from harness.diagnosis.fixes import tf_variable
 from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._crypto import DECRYPTING, event_context, same_key

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from harness.aws import arns
+from harness.diagnosis.callfixes import caller_fix, cli_call
 from harness.diagnosis.context import Context
 from harness.diagnosis.facts import Facts
-from harness.diagnosis.fixes import caller_fix, cli_call, region_flag, tf_variable
+from harness.diagnosis.fixes import region_flag, tf_variable
 from harness.diagnosis.model import Finding, Fix
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._policy import identity_key_arns

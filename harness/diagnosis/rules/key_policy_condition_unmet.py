@@ -6,10 +6,10 @@ import copy
 import json
 from typing import Any
 
+from harness.diagnosis.callfixes import cli_call
 from harness.diagnosis.context import Context
 from harness.diagnosis.facts import Facts
 from harness.diagnosis.fixes import (
-    cli_call,
     key_id_arg,
     key_policy_fix,
     needed_actions,

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import (
-    add_statement_fix,
-    needed_actions,
-    policy_principal,
-    statement,
-)
+from harness.diagnosis.fixes import add_statement_fix, needed_actions, policy_principal, statement
 from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._policy import (

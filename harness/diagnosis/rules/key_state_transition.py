@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from harness.diagnosis.callfixes import retry_fix
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import region_flag, retry_fix
+from harness.diagnosis.fixes import region_flag
 from harness.diagnosis.model import Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._state import state_evidence

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from harness.aws.operations import SYMMETRIC_ONLY_OPERATIONS, USAGE_OF_ACTION
+from harness.diagnosis.callfixes import new_key_fix
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import new_key_fix
 from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from harness.aws.codes import RETRYABLE_KMS_CODES
 from harness.diagnosis import messages
+from harness.diagnosis.callfixes import retry_fix
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import retry_fix
 from harness.diagnosis.model import Evidence, Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import copy
 import json
 
+from harness.diagnosis.callfixes import cli_call, cli_new_session
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import (
-    cli_call,
-    cli_new_session,
     exempt_principal,
     hcl_json,
     needed_actions,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from harness.diagnosis.callfixes import retry_fix
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import retry_fix, tf_variable
+from harness.diagnosis.fixes import tf_variable
 from harness.diagnosis.model import Evidence, Finding, Fix
 from harness.diagnosis.registry import Explains, RuleMeta
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from harness.diagnosis.callfixes import caller_fix, cli_call
 from harness.diagnosis.context import Context
-from harness.diagnosis.fixes import caller_fix, cli_call
 from harness.diagnosis.model import Finding
 from harness.diagnosis.registry import Explains, RuleMeta
 from harness.diagnosis.rules._resolution import resolution
