@@ -48,6 +48,33 @@ class Recorded:
         self.where.setdefault(text, set()).add(f"{scenario} {entry['input']['request']['action']}")
 
 
+def _grant_allows(doc: dict[str, Any], ours: str, theirs: str | None) -> bool:
+    # iam-simulate has no grants: only an allow that rests on a grant can diverge this way.
+    return bool(doc.get("grants")) and ours == "Allowed" and theirs == "ImplicitDeny"
+
+
+def _context_allows(doc: dict[str, Any], ours: str, theirs: str | None) -> bool:
+    context = doc["request"].get("context") or {}
+    dropped = any(k.lower().startswith("kms:encryptioncontext:") for k in context)
+    return dropped and ours == "Allowed" and theirs == "ImplicitDeny"
+
+
+def _root_allowed(doc: dict[str, Any], ours: str, theirs: str | None) -> bool:
+    return doc["request"]["principal"].endswith(":root") and ours == "Allowed"
+
+
+# The shape each reason used under lab_decisions describes (oracle_divergences.yaml).
+SHAPES = {
+    "no-grants": _grant_allows,
+    "drops-encryption-context": _context_allows,
+    "root-user": _root_allowed,
+}
+
+
+def test_every_lab_decision_reason_has_a_shape() -> None:
+    assert set(load_divergences()["lab_decisions"].values()) <= set(SHAPES)
+
+
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
     why = ensure_installed()
@@ -78,7 +105,9 @@ def test_the_catalog_run_was_recorded(recorded: Recorded) -> None:
     # Every catalog scenario makes at least one authorized call, and the healthy controls'
     # calls are allowed: a log without both would compare nothing worth comparing.
     scenarios = {w.split(" ")[0] for ws in recorded.where.values() for w in ws}
-    assert len(scenarios) >= len(load_catalog()) * 0.6
+    # Every scenario's calls (the failing call, the investigation, the verification) are
+    # authorized by the lab; a scenario with none would be compared with nothing.
+    assert sorted({s.id for s in load_catalog()} - scenarios) == []
     assert {"Allowed", "ExplicitDeny", "ImplicitDeny"} <= set(recorded.decisions.values())
 
 
@@ -95,12 +124,14 @@ def test_lab_decisions_agree_with_iam_simulate(recorded: Recorded) -> None:
             continue
         where = recorded.where[text]
         diverging |= where
-        if not where & known.keys():
+        listed = {known[w] for w in where if w in known}
+        # A listed reason explains this divergence only if the input has the shape it names.
+        if not any(SHAPES[reason](recorded.inputs[text], ours, theirs) for reason in listed):
             why = theirs or batch["errors"].get(f"d{i}")
             req = recorded.inputs[text]["request"]
             unexplained.append(
                 f"{sorted(where)}: lab {ours}, iam-simulate {why} "
-                f"(principal {req['principal']}, resource {req['resource']})"
+                f"(principal {req['principal']}, resource {req['resource']}; listed: {listed or '-'})"
             )
     assert not unexplained, "unexplained divergences:\n" + "\n".join(unexplained)
     stale = sorted(set(known) - diverging)
