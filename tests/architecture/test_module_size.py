@@ -18,7 +18,6 @@ MARKER = "Over 400 lines because:"
 TRACKED = {
     "harness.workshop.room",
     "harness.lab.gateway",
-    "harness.lab.orgs",
     "harness.scenarios.runner",
 }
 
