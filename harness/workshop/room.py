@@ -3,135 +3,52 @@
 Every participant's exercise lives in a space of its own (fresh lab accounts, see
 `spaces`), is provisioned by the scenarios' native provisioner as those accounts'
 operators, and is handed over with lab-issued credentials only (see `access`).
+This module keeps participant records and provisioning; checking (`checking`), hints,
+solutions and the Terraform kit (`coaching`) and the facilitator's page (`facilitator`) are
+mixed in, and what they share lives in `roomhelpers`.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import dataclasses
 import datetime as dt
-import json
-import os
-import re
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import botocore.exceptions
 
-from harness.aws.clients import endpoint_errors
 from harness.errors import KmslabError, UsageError
-from harness.lab.controls import ACCOUNT_FIELDS
 from harness.paths import state_dir
 from harness.scenarios.call import (
-    Outcome,
-    credentials_of,
     issue_credentials,
     make_call,
-    spoil_credentials,
 )
 from harness.scenarios.model import Scenario
-from harness.scenarios.native import NativeProvisioner, controls_update, lab_targets
-from harness.scenarios.refs import ResolvedRefs, substitute
+from harness.scenarios.native import NativeProvisioner, lab_targets
 from harness.workshop import access, app_config
+from harness.workshop.checking import RoomChecking
+from harness.workshop.coaching import RoomCoaching
 from harness.workshop.exercises import Exercise, find_exercise
-from harness.workshop.legitimacy import Rejection, analyse
-from harness.workshop.spaces import OUTSIDER_ACCOUNT, map_scenario
+from harness.workshop.facilitator import RoomFacilitator
+from harness.workshop.roomhelpers import (
+    AWS_EVENT_SECONDS,
+    DEFAULT_ENDPOINT,
+    MAX_SPACE_PROBES,
+    aws_side_fix,
+    check_participant,
+    cli_command,
+    cli_error,
+    lab_errors,
+    now,
+    resolved_to_dict,
+    scoped_controls,
+)
+from harness.workshop.spaces import map_scenario
 from harness.workshop.store import WorkshopStore
-from harness.workshop.views import actual_view, intended_view
 
-DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
-MAX_SPACE_PROBES = 1000
-# How long after `start` AWS "resolves" an exercise's service event (a fix only AWS can make).
-AWS_EVENT_SECONDS = float(os.environ.get("KMSLAB_WORKSHOP_AWS_EVENT_SECONDS", "300"))
-PARTICIPANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@=,+-]{0,31}$")
+__all__ = ["DEFAULT_ENDPOINT", "Room", "check_participant", "scoped_controls"]
 
 
-def check_participant(name: str | None) -> str:
-    if not name:
-        raise UsageError("name the participant with --participant NAME or KMSLAB_PARTICIPANT")
-    if not PARTICIPANT_RE.match(name):
-        raise UsageError(
-            f"participant name {name!r} must be 1-32 letters, digits or _.@=,+- "
-            "(it becomes part of an STS session name)"
-        )
-    return name
-
-
-@contextlib.contextmanager
-def lab_errors(what: str) -> Iterator[None]:
-    """Unreachable lab: exit 3; the lab refusing a provisioning call: one line, exit 1."""
-    with endpoint_errors(what):
-        try:
-            yield
-        except botocore.exceptions.ClientError as exc:
-            error = exc.response.get("Error", {})
-            raise KmslabError(
-                f"{what}: the lab refused {exc.operation_name}: {error.get('Code')}: "
-                f"{error.get('Message')}"
-            ) from exc
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def resolved_to_dict(resolved: ResolvedRefs) -> dict[str, Any]:
-    data = dataclasses.asdict(resolved)
-    data["ciphertext"] = {k: base64.b64encode(v).decode() for k, v in resolved.ciphertext.items()}
-    return data
-
-
-def resolved_from_dict(data: dict[str, Any]) -> ResolvedRefs:
-    values = dict(data)
-    values["ciphertext"] = {k: base64.b64decode(v) for k, v in data.get("ciphertext", {}).items()}
-    return ResolvedRefs(**values)
-
-
-def cli_error(operation: str, code: str | None, message: str | None) -> str:
-    """The AWS CLI's one-line rendering of a service error."""
-    return f"An error occurred ({code}) when calling the {operation} operation: {message or ''}"
-
-
-def kebab(operation: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", operation).lower()
-
-
-def cli_command(call: dict[str, Any], resolved: ResolvedRefs, files: dict[str, Path]) -> str:
-    """The application's call, written as the AWS CLI command that makes it."""
-    parts = ["aws", "kms", kebab(call["operation"])]
-    op = call["operation"]
-    if call.get("key"):
-        key = resolved.key_ref(str(substitute(call["key"], resolved)))
-        parts += ["--source-key-id" if op == "ReEncrypt" else "--key-id", key]
-    if call.get("ciphertext"):
-        parts += ["--ciphertext-blob", f"fileb://{files[call['ciphertext']['data']]}"]
-    context = call.get("encryption_context") or {}
-    if context and op not in ("DescribeKey", "CreateGrant"):
-        flag = "--source-encryption-context" if op == "ReEncrypt" else "--encryption-context"
-        parts += [flag, ",".join(f"{k}={v}" for k, v in context.items())]
-    if op == "Encrypt":
-        parts += ["--plaintext", "fileb://<(printf kmslab)"]
-    elif op.startswith("GenerateDataKey"):
-        parts += ["--key-spec", "AES_256"]
-    elif op == "ReEncrypt":
-        dest = resolved.key_ref(
-            str(substitute(call.get("destination_key") or call["key"], resolved))
-        )
-        parts += ["--destination-key-id", dest]
-    elif op == "CreateGrant":
-        parts += [
-            "--grantee-principal",
-            resolved.caller.get("arn", "<caller>"),
-            "--operations",
-            "Decrypt",
-        ]
-    return " ".join(parts)
-
-
-class Room:
+class Room(RoomChecking, RoomCoaching, RoomFacilitator):
     """The workshop operations; state in a `WorkshopStore`, exercises from the catalog."""
 
     def __init__(
@@ -409,380 +326,3 @@ class Room:
                 rows.append({"participant": name, "exercise": exercise_id, "error": ""})
         self.publish()
         return rows
-
-    def _grant_log(self, folder: Path, resolved: ResolvedRefs) -> Path | None:
-        """What the deployment that created the grants logged: CreateGrant's output per grant
-        (the only place a grant token ever appears, API_CreateGrant.html)."""
-        if not resolved.grant:
-            return None
-        path = folder / "create-grant-output.json"
-        log = [
-            {"grant": name, "GrantId": g.get("id"), "GrantToken": g.get("token")}
-            for name, g in sorted(resolved.grant.items())
-        ]
-        path.write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
-        return path
-
-    def _ciphertext_files(
-        self, participant: str, exercise_id: str, resolved: ResolvedRefs
-    ) -> dict[str, Path]:
-        folder = self.workdir / participant / exercise_id
-        folder.mkdir(parents=True, exist_ok=True)
-        files = {}
-        for name, blob in resolved.ciphertext.items():
-            path = folder / f"{name}.bin"
-            path.write_bytes(blob)
-            files[name] = path
-        return files
-
-    # -- hints and solution -----------------------------------------------------------------
-
-    def hint(self, participant: str, exercise_id: str | None = None) -> dict[str, Any]:
-        """The next hint (the last one again once all are shown)."""
-        participant = check_participant(participant)
-        record = self.record(participant, exercise_id)
-        hints = self.exercise(record["exercise"]).hints
-        if not hints:
-            raise UsageError(f"exercise {record['exercise']!r} has no hints")
-        with self.store.transaction() as data:
-            stored = data["participants"][participant]["exercises"][record["exercise"]]
-            used = min(int(stored.get("hints_used", 0)) + 1, len(hints))
-            stored["hints_used"] = used
-        self.publish()
-        return {
-            "exercise": record["exercise"],
-            "number": used,
-            "total": len(hints),
-            "hint": hints[used - 1],
-            "more": used < len(hints),
-        }
-
-    def solution(self, participant: str, exercise_id: str | None = None) -> dict[str, Any]:
-        """The fix and why; the facilitator sees that it was shown."""
-        participant = check_participant(participant)
-        record = self.record(participant, exercise_id)
-        exercise = self.exercise(record["exercise"])
-        with self.store.transaction() as data:
-            data["participants"][participant]["exercises"][record["exercise"]]["solution_shown"] = (
-                True
-            )
-        self.publish()
-        live, intended, _ = self.scenarios(exercise, int(record["space"]))
-        resolved = resolved_from_dict(record["resolved"])
-        out = solution_of(exercise, live, intended, resolved)
-        before, after = self._app_configs(record, live, intended, resolved)
-        out["app_config"] = record.get("app_config")
-        out["app_changes"] = {k: v for k, v in after.items() if before.get(k) != v}
-        out["aws_side"] = record.get("aws_resolves_at") is not None
-        return out
-
-    def _app_configs(
-        self, record: dict[str, Any], live: Scenario, intended: Scenario, resolved: ResolvedRefs
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The application configuration the exercise started with, and the fixed one."""
-        files = {k: Path(v).name for k, v in record.get("files", {}).items()}
-        return (
-            app_config.from_call(live.call, resolved, files),
-            app_config.from_call(intended.call, resolved, files),
-        )
-
-    def play_solution(self, participant: str, exercise_id: str | None = None) -> None:
-        """Make the exercise's intended fix (setup as the operator, app.yaml as written by the
-        solution): what the facilitator demonstrates, and what the tests play."""
-        participant = check_participant(participant)
-        record = self.record(participant, exercise_id)
-        exercise = self.exercise(record["exercise"])
-        live, intended, accounts = self.scenarios(exercise, int(record["space"]))
-        resolved = resolved_from_dict(record["resolved"])
-        with lab_errors(f"workshop solution at {record['endpoint']}"):
-            provisioner = self.provisioner(record["endpoint"], accounts)
-            if "setup" in exercise.fixed_in:
-                setup = {k: v for k, v in intended.setup.items() if k != "controls"}
-                provisioner.apply(
-                    live.setup, {**setup, "controls": live.setup["controls"]}, resolved
-                )
-        _, fixed = self._app_configs(record, live, intended, resolved)
-        app_config.write(Path(record["app_config"]), fixed, live.call["operation"])
-
-    # -- check ------------------------------------------------------------------------------
-
-    def check(self, participant: str, exercise_id: str | None = None) -> dict[str, Any]:
-        """Call again as the affected principal; pass only if it succeeds and the fix is legitimate."""
-        participant = check_participant(participant)
-        record = self.record(participant, exercise_id)
-        exercise = self.exercise(record["exercise"])
-        live, intended, accounts = self.scenarios(exercise, int(record["space"]))
-        resolved = resolved_from_dict(record["resolved"])
-        endpoint = record["endpoint"]
-        provisioner = self.provisioner(endpoint, accounts)
-        app_path = Path(
-            record.get("app_config") or self.workdir / participant / exercise.id / "app.yaml"
-        )
-        call, headers, blobs = app_config.as_call(
-            app_config.read(app_path), live.call, app_path.parent
-        )
-        # The call's own grant and ciphertext names must not stand for the real ones.
-        as_app = dataclasses.replace(resolved, grant={}, ciphertext=blobs or resolved.ciphertext)
-        reasons: list[Rejection] = []
-        t0 = dt.datetime.now(dt.UTC).timestamp()
-        try:
-            from harness.lab import LabClient
-
-            LabClient(endpoint, timeout=5).health()
-        except KmslabError:
-            raise self._unreachable(endpoint, record) from None
-        with lab_errors(f"workshop check at {endpoint}"):
-            self._aws_resolves(record, live, intended, resolved, provisioner)
-            try:
-                caller = credentials_of(provisioner, call, live.setup, as_app, headers)
-                as_app.caller = resolved.caller = {"arn": caller.arn}
-                account = as_app.principal[call["principal"]]["account"]
-                caller = spoil_credentials(caller, call, account)
-            except botocore.exceptions.ClientError as exc:
-                # The fix deleted or broke the application's principal: the call cannot happen.
-                error = exc.response.get("Error", {})
-                outcome = Outcome(
-                    ok=False,
-                    code=error.get("Code"),
-                    message=f"the application's principal cannot get credentials: {error.get('Message')}",
-                )
-            else:
-                outcome = make_call(caller, call, as_app)
-            if outcome.ok:
-                try:
-                    actual = actual_view(intended, provisioner, resolved)
-                except botocore.exceptions.ClientError as exc:
-                    error = exc.response.get("Error", {})
-                    reasons.append(
-                        Rejection(
-                            "SETUP_UNREADABLE",
-                            f"the setup could not be read after the fix: {error.get('Code')}: "
-                            f"{error.get('Message')}",
-                        )
-                    )
-                else:
-                    reasons = analyse(
-                        intended_view(intended, provisioner, resolved),
-                        actual,
-                        affected=resolved.principal[live.call["principal"]]["arn"],
-                        space_accounts=list(accounts.values()),
-                        outsider_account=OUTSIDER_ACCOUNT,
-                        call_action=f"kms:{live.call['operation']}",
-                    )
-                if not reasons:
-                    reasons = self._unhealthy(provisioner, caller.arn, outcome, t0)
-        result = "failed" if not outcome.ok else "rejected" if reasons else "passed"
-        entry = {
-            "at": now(),
-            "result": result,
-            "call": {
-                "ok": outcome.ok,
-                "code": outcome.code,
-                "message": outcome.message,
-                "error": None
-                if outcome.ok
-                else cli_error(live.call["operation"], outcome.code, outcome.message),
-            },
-            "reasons": [r.to_dict() for r in reasons],
-        }
-        with self.store.transaction() as data:
-            stored = data["participants"][participant]["exercises"][record["exercise"]]
-            stored.setdefault("checks", []).append(entry)
-            stored["result"] = result
-            if result == "passed" and not stored.get("finished_at"):
-                stored["finished_at"] = entry["at"]
-        self.publish()
-        return {"exercise": record["exercise"], "participant": participant, **entry}
-
-    def _unhealthy(
-        self,
-        provisioner: NativeProvisioner,
-        caller_arn: str,
-        outcome: Outcome,
-        since: float,
-    ) -> list[Rejection]:
-        """The one meaning of healthy (`harness.diagnosis.verdict`): a call that succeeds is
-        accepted only when the diagnosis of that very call, on what happened since the check
-        began, finds nothing (an open Health event, say, is not healthy). Read as the operator:
-        the facilitator's judgement, not the participant's investigation."""
-        from harness.diagnosis import diagnose
-        from harness.diagnosis.verdict import headline, is_healthy
-        from harness.evidence import collect
-        from harness.evidence.collect import CollectOptions
-        from harness.scenarios.runner import lookback_since
-        from harness.scenarios.wire import investigation_request
-
-        request = investigation_request(caller_arn, outcome)
-        region = request.region or "us-east-1"
-        caller_account = request.parsed_principal.account
-        key_account = request.key_ref.account or request.key_account or caller_account
-        target = provisioner.targets(caller_account, region)
-        key_target = (
-            provisioner.targets(key_account, region) if key_account != caller_account else None
-        )
-        options = CollectOptions()
-        options.lookback_hours = lookback_since(since) / 3600
-        diagnosis = diagnose(collect(request, target, key_target, options=options)).to_dict()
-        if is_healthy(diagnosis):
-            return []
-        return [
-            Rejection(
-                "DIAGNOSIS_NOT_HEALTHY",
-                f"the call succeeds, but the diagnosis of it still finds {headline(diagnosis)}",
-            )
-        ]
-
-    def _aws_resolves(
-        self,
-        record: dict[str, Any],
-        live: Scenario,
-        intended: Scenario,
-        resolved: ResolvedRefs,
-        provisioner: NativeProvisioner,
-    ) -> None:
-        """An exercise whose fix only AWS makes (a service event) ends when its time is up."""
-        due = record.get("aws_resolves_at")
-        if due is None or dt.datetime.now(dt.UTC).timestamp() < float(due):
-            return
-        update = controls_update(
-            provisioner.controls(live.setup, resolved),
-            provisioner.controls(intended.setup, resolved),
-        )
-        if update and provisioner.on_controls is not None:
-            provisioner.on_controls(update)
-
-    # -- Terraform --------------------------------------------------------------------------
-
-    def terraform_kit(
-        self,
-        participant: str,
-        out: Path | None = None,
-        *,
-        exercise_id: str | None = None,
-        account_name: str | None = None,
-    ) -> Path:
-        """Write a Terraform directory that adopts the participant's policies for editing."""
-        from harness.workshop.terraform_kit import write_kit
-
-        participant = check_participant(participant)
-        record = self.record(participant, exercise_id)
-        exercise = self.exercise(record["exercise"])
-        live, _, accounts = self.scenarios(exercise, int(record["space"]))
-        if account_name is not None and account_name not in accounts:
-            raise UsageError(
-                f"no account {account_name!r} in this exercise (have: {', '.join(accounts)})"
-            )
-        account_id = accounts[account_name] if account_name else record["caller_account"]
-        target = out or self.workdir / participant / exercise.id / "terraform"
-        with lab_errors(f"workshop terraform at {record['endpoint']}"):
-            return write_kit(
-                self.provisioner(record["endpoint"]),
-                live.setup,
-                resolved_from_dict(record["resolved"]),
-                account_id,
-                record["endpoint"],
-                target,
-            )
-
-    # -- facilitator ------------------------------------------------------------------------
-
-    def page_token(self) -> str:
-        """The token that opens the facilitator's page (made once per room, kept in the state)."""
-        with self.store.transaction() as data:
-            token = data.get("page_token")
-            if not token:
-                token = data["page_token"] = secrets.token_urlsafe(24)
-        return str(token)
-
-    def page_url(self) -> str:
-        return f"{self.endpoint}/_kmslab/room?token={self.page_token()}"
-
-    def snapshot(self) -> dict[str, Any]:
-        """What the facilitator's page shows: no credentials, accounts or endpoints."""
-        keep = (
-            "participant", "exercise", "title", "hints_used", "hints_total", "solution_shown",
-            "checks", "result", "reasons", "started_at", "finished_at",
-        )  # fmt: skip
-        rows = [{k: row[k] for k in keep} for row in self.status() if row["current"]]
-        return {"token": self.page_token(), "title": "kmslab workshop", "participants": rows}
-
-    def publish(self) -> bool:
-        """Push the room to the lab's facilitator page; a lab that cannot take it (down, or
-        an older lab) never fails a participant's command, the next push catches up."""
-        from harness.lab import LabClient
-
-        try:
-            LabClient(self.endpoint, timeout=5).publish_room(self.snapshot())
-        except KmslabError:
-            return False
-        return True
-
-    def status(self) -> list[dict[str, Any]]:
-        """One row per participant and exercise started."""
-        rows = []
-        for name, state in sorted(self.store.load()["participants"].items()):
-            for exercise_id, record in sorted(state.get("exercises", {}).items()):
-                checks = record.get("checks", [])
-                last = checks[-1] if checks else None
-                rows.append(
-                    {
-                        "participant": name,
-                        "exercise": exercise_id,
-                        "current": state.get("current") == exercise_id,
-                        "accounts": record.get("accounts", {}),
-                        "started_at": record.get("started_at"),
-                        "resets": record.get("resets", 0),
-                        "hints_used": record.get("hints_used", 0),
-                        "hints_total": record.get("hints_total", 0),
-                        "solution_shown": bool(record.get("solution_shown")),
-                        "checks": len(checks),
-                        "title": record.get("title", ""),
-                        "finished_at": record.get("finished_at"),
-                        "result": record.get("result", "started"),
-                        "reasons": [r["code"] for r in (last or {}).get("reasons", [])],
-                    }
-                )
-        return rows
-
-
-def aws_side_fix(scenario: Scenario) -> bool:
-    """True when the fix is only lab controls and no call change: AWS's to make, not yours."""
-    fix = scenario.fix
-    setup = fix.get("setup") or {}
-    return bool(setup) and set(setup) == {"controls"} and not fix.get("call")
-
-
-def scoped_controls(update: dict[str, Any], accounts: list[str]) -> dict[str, Any]:
-    """A controls update whose lab-wide fields reach only `accounts` (the participant's)."""
-    if not accounts:
-        return update
-    out = {k: v for k, v in update.items() if k not in ACCOUNT_FIELDS}
-    mine = {k: v for k, v in update.items() if k in ACCOUNT_FIELDS}
-    if mine:
-        out["accounts"] = {account: dict(mine) for account in accounts}
-    return out
-
-
-def solution_of(
-    exercise: Exercise, live: Scenario, intended: Scenario, resolved: ResolvedRefs
-) -> dict[str, Any]:
-    """The fix (summary, what changes in the participant's names) and why."""
-    from harness.workshop.handouts import finding_title
-
-    patch = live.raw.get("fix", {}).get("setup") or {}
-    return {
-        "exercise": exercise.id,
-        "summary": str(exercise.scenario.fix["summary"]),
-        "changes": substitute_safely(patch, resolved),
-        "finding": exercise.scenario.expected_finding,
-        "why": finding_title(exercise.scenario.expected_finding),
-        "runbook_step": exercise.scenario.runbook_step,
-        "sources": list(exercise.scenario.raw.get("sources", [])),
-    }
-
-
-def substitute_safely(value: Any, resolved: ResolvedRefs) -> Any:
-    try:
-        return substitute(value, resolved)
-    except UsageError:
-        return value
