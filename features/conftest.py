@@ -21,12 +21,8 @@ from harness.scenarios.catalog import find
 from harness.scenarios.model import Scenario
 from harness.scenarios.native import NativeProvisioner
 from harness.scenarios.refs import ResolvedRefs
-from harness.scenarios.runner import (
-    Attempt,
-    Runner,
-    error_matches,
-    evidence_calls,
-)
+from harness.scenarios.results import Attempt, error_matches, evidence_calls
+from harness.scenarios.runner import Runner
 from harness.scenarios.terraform import TerraformProvisioner, TerraformRun
 
 

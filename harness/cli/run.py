@@ -16,7 +16,7 @@ from harness.errors import KmslabError, UsageError
 
 if TYPE_CHECKING:
     from harness.scenarios.model import Scenario
-    from harness.scenarios.runner import RunResult
+    from harness.scenarios.results import RunResult
 
 UPSTREAM_HELP = "moto (embedded, default), localstack (on the host), or the URL of a running lab"
 

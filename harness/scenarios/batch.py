@@ -12,7 +12,8 @@ from pathlib import Path
 
 from harness.errors import UsageError
 from harness.scenarios.model import Scenario
-from harness.scenarios.runner import Runner, RunResult
+from harness.scenarios.results import RunResult
+from harness.scenarios.runner import Runner
 from harness.scenarios.terraform import (
     TerraformProvisioner,
     TerraformRun,

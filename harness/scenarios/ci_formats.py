@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from harness.scenarios.runner import RunResult
+from harness.scenarios.results import RunResult
 
 
 def _why(result: RunResult) -> str:

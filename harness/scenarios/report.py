@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from harness.scenarios.runner import RunResult
+from harness.scenarios.results import RunResult
 
 
 @contextmanager

@@ -159,7 +159,7 @@ class RoomChecking:
         from harness.diagnosis.verdict import headline, is_healthy
         from harness.evidence import collect
         from harness.evidence.collect import CollectOptions
-        from harness.scenarios.runner import lookback_since
+        from harness.scenarios.results import lookback_since
         from harness.scenarios.wire import investigation_request
 
         request = investigation_request(caller_arn, outcome)

@@ -19,7 +19,8 @@ OUT = Path(__file__).resolve().parent / "catalog"
 def main(ids: list[str]) -> int:
     from harness.lab import LabServer
     from harness.scenarios.catalog import load_catalog
-    from harness.scenarios.runner import Runner, error_matches
+    from harness.scenarios.results import error_matches
+    from harness.scenarios.runner import Runner
 
     server = LabServer(upstream="moto", port=0)
     server.start()

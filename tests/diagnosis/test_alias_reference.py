@@ -96,12 +96,7 @@ def test_lab_collect_with_the_key_account_records_both_resolutions_of_the_alias_
     from harness.evidence import collect
     from harness.lab import LabServer
     from harness.scenarios.catalog import load_catalog
-    from harness.scenarios.runner import (
-        Runner,
-        investigation_request,
-        issue_credentials,
-        make_call,
-    )
+    from harness.scenarios.runner import Runner, investigation_request, issue_credentials, make_call
 
     scenario = next(s for s in load_catalog() if s.id == "alias-name-same-named-local")
     server = LabServer(upstream="moto", port=0)

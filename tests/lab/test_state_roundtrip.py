@@ -21,7 +21,8 @@ from harness.lab import LabClient, LabServer
 from harness.lab import state as lab_state
 from harness.scenarios.call import issue_credentials, make_call
 from harness.scenarios.catalog import load_catalog
-from harness.scenarios.runner import Runner, error_matches
+from harness.scenarios.results import error_matches
+from harness.scenarios.runner import Runner
 
 
 def free_port() -> int:

@@ -19,7 +19,8 @@ import pytest
 
 from harness.scenarios.from_bundle import scenario_from_bundle
 from harness.scenarios.model import Scenario
-from harness.scenarios.runner import BuildError, Runner, error_matches
+from harness.scenarios.results import BuildError, error_matches
+from harness.scenarios.runner import Runner
 
 HERE = Path(__file__).resolve().parent / "bundles"
 NAMES = sorted(p.name.removesuffix(".expected.json") for p in HERE.glob("*.expected.json"))

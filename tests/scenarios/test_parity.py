@@ -22,7 +22,8 @@ import pytest
 from harness.scenarios.catalog import find
 from harness.scenarios.native import NativeProvisioner
 from harness.scenarios.refs import ResolvedRefs
-from harness.scenarios.runner import Attempt, Runner
+from harness.scenarios.results import Attempt
+from harness.scenarios.runner import Runner
 from harness.scenarios.terraform import TerraformProvisioner, TerraformRun
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]

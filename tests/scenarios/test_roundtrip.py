@@ -18,7 +18,8 @@ from harness.evidence.redact import redact_bundle
 from harness.scenarios.catalog import find, load_catalog
 from harness.scenarios.from_bundle import scenario_from_bundle
 from harness.scenarios.model import Scenario
-from harness.scenarios.runner import Runner, error_matches
+from harness.scenarios.results import error_matches
+from harness.scenarios.runner import Runner
 
 CATALOG = [s.id for s in load_catalog() if not s.lab_gap]
 

@@ -10,7 +10,7 @@ import pytest
 
 from harness.cli.run import emit
 from harness.scenarios.model import Scenario
-from harness.scenarios.runner import RunResult
+from harness.scenarios.results import RunResult
 
 
 def scenario(sid: str, **extra: Any) -> Scenario:
