@@ -209,3 +209,25 @@ MUTATING_PREFIXES: tuple[str, ...] = (
     "Detach", "Encrypt", "Decrypt", "ReEncrypt", "Generate", "Sign", "Verify", "Rotate",
     "Set", "Add", "Remove", "Modify", "Start", "Stop", "Assume", "Accept", "Reject", "Register",
 )  # fmt: skip
+
+
+# Verbs every read operation of the services kmslab reads starts with (and no write does): what
+# a workshop participant may call freely, and which events CloudTrail marks readOnly.
+READ_VERBS: tuple[str, ...] = ("Describe", "Get", "List", "Lookup", "Filter")
+
+# KMS operations CloudTrail logs with "readOnly": true although they are not Describe/Get/List:
+# the cryptographic operations (logging-using-cloudtrail.html event examples).
+KMS_CLOUDTRAIL_READ_ONLY: tuple[str, ...] = (
+    "Decrypt",
+    "Encrypt",
+    "ReEncrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateRandom",
+    "Sign",
+    "Verify",
+    "GenerateMac",
+    "VerifyMac",
+)

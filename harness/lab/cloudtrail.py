@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import botocore.exceptions
 
 from harness.aws import arns
+from harness.aws.operations import KMS_CLOUDTRAIL_READ_ONLY, READ_VERBS
 from harness.lab.cloudtrail_lookup import lookup_events
 from harness.lab.errors import AwsError
 from harness.lab.identity import LabPrincipal
@@ -27,20 +28,6 @@ if TYPE_CHECKING:
     from harness.lab.gateway import LabGateway
 
 MAX_EVENTS_PER_ACCOUNT = 20000
-KMS_READ_ONLY = (
-    "Decrypt",
-    "Encrypt",
-    "ReEncrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "GenerateRandom",
-    "Sign",
-    "Verify",
-    "GenerateMac",
-    "VerifyMac",
-)
 SECRET_PARAMS = {
     "plaintext",
     "ciphertextBlob",
@@ -117,9 +104,7 @@ class CloudTrail:
     ) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
         if read_only is None:
-            read_only = name in KMS_READ_ONLY or name.startswith(
-                ("Describe", "Get", "List", "Lookup")
-            )
+            read_only = name in KMS_CLOUDTRAIL_READ_ONLY or name.startswith(READ_VERBS)
         if identity_override is not None:
             identity = identity_override
         elif principal is not None:

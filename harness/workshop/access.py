@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from harness.aws.operations import READ_VERBS
 from harness.aws.policies import default_key_policy
 from harness.evidence import investigator_policy
 from harness.scenarios.model import Scenario
@@ -25,7 +26,6 @@ from harness.scenarios.model import Scenario
 INVESTIGATOR_ROLE = "kmslab-workshop-investigator"
 FIXER_ROLE = "kmslab-workshop-fixer"
 SESSION_SECONDS = 43200  # a workshop day; the AssumeRole maximum (API_AssumeRole.html)
-READ_VERBS = ("Describe", "Get", "List", "Lookup", "Filter")
 
 # Reads a person uses that the collectors do not declare.
 EXTRA_READS = (

@@ -82,3 +82,14 @@ def test_read_only_operation_exists_and_is_a_read(name: str) -> None:
 def test_read_groups_are_in_the_read_only_set() -> None:
     assert set(ops.IAM_PRINCIPAL_READS) <= ops.READ_ONLY_OPERATIONS
     assert set(ops.ORGANIZATIONS_POLICY_READS) <= ops.READ_ONLY_OPERATIONS
+
+
+def test_read_verbs_start_every_collected_read_and_no_write() -> None:
+    assert all(op.split(":")[1].startswith(ops.READ_VERBS) for op in ops.READ_ONLY_OPERATIONS)
+    assert not set(ops.READ_VERBS) & set(ops.MUTATING_PREFIXES)
+
+
+def test_kms_operations_cloudtrail_marks_read_only_are_the_models_data_operations() -> None:
+    # The cryptographic operations: in the model, none of them changes the key.
+    assert set(ops.KMS_CLOUDTRAIL_READ_ONLY) <= set(models.operations("kms"))
+    assert not [op for op in ops.KMS_CLOUDTRAIL_READ_ONLY if op.startswith(ops.READ_VERBS)]
