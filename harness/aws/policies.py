@@ -79,3 +79,18 @@ def aws_managed_policy(account: str, region: str, service: str) -> dict[str, obj
             },
         ],
     }
+
+
+def account_trust_policy(account: str) -> dict[str, Any]:
+    """A role trust policy that lets the account's own principals assume the role: naming the
+    account root delegates to the account's IAM policies (id_roles_create_for-user.html)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }

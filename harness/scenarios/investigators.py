@@ -17,6 +17,7 @@ from typing import Any
 import botocore.exceptions
 
 from harness.aws.clients import CredentialSlot, Target
+from harness.aws.policies import account_trust_policy
 from harness.errors import UsageError
 from harness.evidence.registered import investigator_policy
 from harness.scenarios.native import NativeProvisioner
@@ -24,20 +25,6 @@ from harness.scenarios.native import NativeProvisioner
 ROLE_NAME = "kmslab-run-investigator"
 POLICY_NAME = "kmslab-investigator-policy"
 SESSION_NAME = "kmslab-investigation"
-
-
-def trust_policy(account_id: str) -> dict[str, Any]:
-    """Who may assume the role: the account's own principals with sts:AssumeRole."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
 
 
 @dataclass(frozen=True)
@@ -82,7 +69,7 @@ class Investigators:
         try:
             role = iam.create_role(
                 RoleName=name,
-                AssumeRolePolicyDocument=json.dumps(trust_policy(account_id)),
+                AssumeRolePolicyDocument=json.dumps(account_trust_policy(account_id)),
                 Description="kmslab run: least-privilege investigator (collect --print-iam-policy)",
             )["Role"]
         except botocore.exceptions.ClientError as exc:

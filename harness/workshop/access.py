@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.aws.operations import READ_VERBS
-from harness.aws.policies import default_key_policy
+from harness.aws.policies import account_trust_policy, default_key_policy
 from harness.evidence import investigator_policy
 from harness.scenarios.model import Scenario
 
@@ -198,21 +198,6 @@ class Credentials:
         return cls(**data)
 
 
-def trust_policy(account_id: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
-
-
 def create_roles(iam: Any, account_id: str) -> None:
     """The investigator and fixer roles of one account (before the keys that name them)."""
     policies = {
@@ -222,7 +207,7 @@ def create_roles(iam: Any, account_id: str) -> None:
     for role, policy in policies.items():
         iam.create_role(
             RoleName=role,
-            AssumeRolePolicyDocument=trust_policy(account_id),
+            AssumeRolePolicyDocument=json.dumps(account_trust_policy(account_id)),
             Description="kmslab workshop participant access",
             MaxSessionDuration=SESSION_SECONDS,
         )

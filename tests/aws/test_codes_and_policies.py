@@ -63,3 +63,16 @@ def test_aws_managed_keys_allow_their_services_endpoint() -> None:
         "kms:CallerAccount": "111122223333",
         "kms:ViaService": "ec2.us-east-1.amazonaws.com",
     }
+
+
+def test_an_account_trust_policy_names_only_the_accounts_root_for_assume_role() -> None:
+    # Naming the account root delegates the trust to the account's IAM policies (IAM User Guide,
+    # reference_policies_elements_principal.html, "AWS account principals").
+    from harness.aws.policies import account_trust_policy
+
+    (statement,) = account_trust_policy("111122223333")["Statement"]
+    assert statement == {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "sts:AssumeRole",
+    }

@@ -6,19 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harness.aws.policies import account_trust_policy
 from harness.scenarios.native.base import ProvisionerBase
 from harness.scenarios.refs import ResolvedRefs, substitute
-
-TRUST_POLICY_TEMPLATE = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::{account}:root"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 
 
 class PrincipalProvisioning(ProvisionerBase):
@@ -46,7 +36,7 @@ class PrincipalProvisioning(ProvisionerBase):
         self, iam: Any, name: str, spec: dict[str, Any], account_id: str, resolved: ResolvedRefs
     ) -> None:
         if spec["type"] == "role":
-            trust = json.loads(json.dumps(TRUST_POLICY_TEMPLATE).replace("{account}", account_id))
+            trust = account_trust_policy(account_id)
             role = iam.create_role(
                 RoleName=self.prefix + spec["name"],
                 Path=spec["path"],
