@@ -22,7 +22,6 @@ from harness.scenarios.model import Scenario
 from harness.scenarios.native import NativeProvisioner, controls_update
 from harness.scenarios.refs import ResolvedRefs
 from harness.workshop import app_config
-from harness.workshop.exercises import Exercise
 from harness.workshop.legitimacy import Rejection, analyse
 from harness.workshop.roomhelpers import (
     check_participant,
@@ -31,27 +30,16 @@ from harness.workshop.roomhelpers import (
     now,
     resolved_from_dict,
 )
+from harness.workshop.roomparts import RoomPart
 from harness.workshop.spaces import OUTSIDER_ACCOUNT
-from harness.workshop.store import WorkshopStore
 from harness.workshop.views import actual_view, intended_view
 
 
-class RoomChecking:
+class RoomChecking(RoomPart):
     """The `check` part of a `Room` (mixed in; the room holds the state)."""
 
     if TYPE_CHECKING:
-        store: WorkshopStore
-        workdir: Path
 
-        def record(self, participant: str, exercise_id: str | None = None) -> dict[str, Any]: ...
-        def exercise(self, exercise_id: str) -> Exercise: ...
-        def scenarios(
-            self, exercise: Exercise, space: int
-        ) -> tuple[Scenario, Scenario, dict[str, str]]: ...
-        def provisioner(
-            self, endpoint: str, accounts: dict[str, str] | None = None
-        ) -> NativeProvisioner: ...
-        def publish(self) -> bool: ...
         def _unreachable(self, endpoint: str, record: dict[str, Any]) -> KmslabError: ...
 
     # -- check ------------------------------------------------------------------------------

@@ -6,39 +6,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.errors import UsageError
 from harness.scenarios.model import Scenario
-from harness.scenarios.native import NativeProvisioner
 from harness.scenarios.refs import ResolvedRefs
 from harness.workshop import app_config
-from harness.workshop.exercises import Exercise
 from harness.workshop.roomhelpers import (
     check_participant,
     lab_errors,
     resolved_from_dict,
     solution_of,
 )
-from harness.workshop.store import WorkshopStore
+from harness.workshop.roomparts import RoomPart
 
 
-class RoomCoaching:
+class RoomCoaching(RoomPart):
     """The hint, solution and kit part of a `Room` (mixed in; the room holds the state)."""
-
-    if TYPE_CHECKING:
-        store: WorkshopStore
-        workdir: Path
-
-        def record(self, participant: str, exercise_id: str | None = None) -> dict[str, Any]: ...
-        def exercise(self, exercise_id: str) -> Exercise: ...
-        def scenarios(
-            self, exercise: Exercise, space: int
-        ) -> tuple[Scenario, Scenario, dict[str, str]]: ...
-        def provisioner(
-            self, endpoint: str, accounts: dict[str, str] | None = None
-        ) -> NativeProvisioner: ...
-        def publish(self) -> bool: ...
 
     def _grant_log(self, folder: Path, resolved: ResolvedRefs) -> Path | None:
         """What the deployment that created the grants logged: CreateGrant's output per grant

@@ -30,7 +30,6 @@ import copy
 import json
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ from harness.scenarios.model import Scenario
 from harness.scenarios.runner import Runner
 
 from .test_fix_cli_lab import AWS, _applier_env
+from .test_fix_cli_lab import runner as runner  # the same module-scoped lab fixture
 
 # code -> (catalog scenario whose primary finding it is, how success is shown)
 CASES: dict[str, tuple[str, str]] = {
@@ -75,18 +75,6 @@ MORE = [
     ("KEY_NOT_FOUND", "cross-account-key-id-not-arn", "fix"),
 ]
 RUN_HERE = set(CASES)
-
-
-@pytest.fixture(scope="module")
-def runner() -> Iterator[Runner]:
-    from harness.lab import LabServer
-
-    server = LabServer(upstream="moto", port=0)
-    server.start()
-    try:
-        yield Runner.for_lab(server.endpoint)
-    finally:
-        server.stop()
 
 
 def _inputs(scenario: Any, resolved: Any, workdir: Path) -> dict[str, str]:
