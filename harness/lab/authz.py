@@ -233,9 +233,11 @@ class Authorizer:
         action: str,
         resource: str,
         resource_policy: Any = None,
+        denied: tuple[str, int] = ("AccessDenied", 403),
     ) -> None:
-        """IAM/STS calls of issued credentials: identity, boundary, session and SCP layers, and
-        the role's trust policy for sts:AssumeRole; raises AccessDenied (query protocol, 403)."""
+        """Non-KMS calls of issued credentials: identity, boundary, session and SCP layers, and
+        the role's trust policy for sts:AssumeRole; raises `denied` (code, HTTP status), the
+        refusal in the service's own shape (IAM/STS: AccessDenied, 403)."""
         if principal.operator:
             return
         call = KmsCall(principal, region, action.split(":", 1)[1], {})
@@ -247,10 +249,9 @@ class Authorizer:
         try:
             result = evaluate(doc)
         except PolicyError as exc:
-            raise AwsError(
-                "AccessDenied",
+            raise _refusal(
+                denied,
                 f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource} (lab: {exc})",
-                403,
             ) from exc
         if self.decision_log is not None:
             self.decision_log.record("other", doc, result.decision)
@@ -259,7 +260,7 @@ class Authorizer:
             if action == "sts:AssumeRole":
                 # API_AssumeRole.html errors: the message names the caller and the role only.
                 message = f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource}"
-            raise AwsError("AccessDenied", message, 403)
+            raise _refusal(denied, message)
 
     def lockout_allows(self, principal: LabPrincipal, policy: dict[str, Any], key_arn: str) -> bool:
         """The lockout safety check (API_PutKeyPolicy.html): could the caller make a subsequent
@@ -282,3 +283,12 @@ class Authorizer:
         if self.decision_log is not None:
             self.decision_log.record("lockout", doc, decision)
         return decision == "Allowed"
+
+
+def _refusal(denied: tuple[str, int], message: str) -> AwsError:
+    code, status = denied
+    if code == "UnauthorizedOperation":
+        # EC2 leads with its own sentence; for Describe* calls (no encoded message) the IAM
+        # reason follows it [V: seen in AWS answers, no AWS page quotes the whole text].
+        message = f"You are not authorized to perform this operation. {message}"
+    return AwsError(code, message, status)

@@ -103,16 +103,21 @@ class ServiceRoute:
     resource: Callable[[LabGateway, AwsRequest, str], str]  # the resource ARN of a request, or "*"
     answered_by: str  # "lab", "upstream", or "lab+upstream" (STS)
     unauthorized: tuple[str, ...] = ()  # operations decided elsewhere (see the module doc)
+    # The refusal in the service's own shape: IAM and STS (query protocol) say AccessDenied,
+    # 403 (IAM/STS CommonErrors); EC2 says UnauthorizedOperation, 403 (EC2 errors-overview.html,
+    # STS DecodeAuthorizationMessage: "an HTTP 403 response"); the JSON services say
+    # AccessDeniedException, 400 (their CommonErrors pages).
+    denied: tuple[str, int] = ("AccessDeniedException", 400)
 
 
 SERVICES: dict[str, ServiceRoute] = {
     "organizations": ServiceRoute("organizations", anywhere, "lab"),
     "cloudtrail": ServiceRoute("cloudtrail", anywhere, "lab"),
     "health": ServiceRoute("health", anywhere, "lab"),
-    "iam": ServiceRoute("iam", iam_resource, "upstream"),
-    "ec2": ServiceRoute("ec2", anywhere, "upstream"),
+    "iam": ServiceRoute("iam", iam_resource, "upstream", denied=("AccessDenied", 403)),
+    "ec2": ServiceRoute("ec2", anywhere, "upstream", denied=("UnauthorizedOperation", 403)),
     "logs": ServiceRoute("logs", anywhere, "upstream"),
-    "sts": ServiceRoute("sts", anywhere, "lab+upstream", STS_SERVED),
+    "sts": ServiceRoute("sts", anywhere, "lab+upstream", STS_SERVED, ("AccessDenied", 403)),
 }
 
 
@@ -124,7 +129,9 @@ def authorize(lab: LabGateway, req: AwsRequest, principal: LabPrincipal) -> None
     if not lab.controls.flag("authorize_iam"):
         return
     resource = route.resource(lab, req, principal.account)
-    lab.authz.authorize_other(principal, req.region, f"{route.prefix}:{req.operation}", resource)
+    lab.authz.authorize_other(
+        principal, req.region, f"{route.prefix}:{req.operation}", resource, denied=route.denied
+    )
 
 
 def plain_params(params: dict[str, Any]) -> dict[str, Any]:

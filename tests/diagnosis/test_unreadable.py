@@ -218,3 +218,20 @@ def test_throttled_own_identity_read_leaves_identity_unknown() -> None:
     assert "INVESTIGATOR_ACCESS_DENIED" not in report.codes()
     assert "IAM_NO_ALLOW" not in report.codes()
     assert report.decision == "Unknown"
+
+
+def test_ec2_unauthorized_operation_is_a_refused_read() -> None:
+    # EC2 refuses with Client.UnauthorizedOperation, an HTTP 403
+    # (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html), not with
+    # AccessDenied: the investigator still lacks ec2:DescribeVpcEndpoints and must be told so.
+    b = healthy().call(
+        "ec2",
+        "DescribeVpcEndpoints",
+        {},
+        error=("UnauthorizedOperation", "You are not authorized to perform this operation."),
+    )
+    report = diagnose(b.build())
+    denied = report.finding("INVESTIGATOR_ACCESS_DENIED")
+    assert denied is not None and "ec2:DescribeVpcEndpoints" in denied.summary
+    (unread,) = [u for u in report.unreadable if u.call == "ec2:DescribeVpcEndpoints"]
+    assert unread.reason == "access denied: needs ec2:DescribeVpcEndpoints"

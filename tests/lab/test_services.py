@@ -12,6 +12,10 @@ Expected shapes come from AWS pages, not from the lab:
 - sts:GetFederationToken and sts:GetAccessKeyInfo are IAM actions like any other
   (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html):
   a caller whose policies allow neither is refused with AccessDenied, HTTP 403 (STS CommonErrors).
+- Refusals of the other services in their own shape: EC2 says UnauthorizedOperation with an
+  HTTP 403 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html;
+  https://docs.aws.amazon.com/STS/latest/APIReference/API_DecodeAuthorizationMessage.html); Logs,
+  Organizations and CloudTrail say AccessDeniedException, HTTP 400 (their CommonErrors pages).
 - GetCallerIdentity needs no permission (API_GetCallerIdentity.html: "No permissions are
   required to perform this operation").
 """
@@ -92,6 +96,17 @@ def _sts_error(call: Any) -> tuple[str, int]:
     return resp["Error"]["Code"], resp["ResponseMetadata"]["HTTPStatusCode"]
 
 
+def _refusal(call: Any) -> tuple[str, int, str]:
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        call()
+    resp = exc.value.response
+    return (
+        resp["Error"]["Code"],
+        resp["ResponseMetadata"]["HTTPStatusCode"],
+        resp["Error"]["Message"],
+    )
+
+
 def test_sts_operations_the_lab_forwards_are_authorized_first(
     moto_lab: LabKit, kms_only: dict[str, str]
 ) -> None:
@@ -121,19 +136,21 @@ def test_known_services_keep_working_for_what_policies_allow(
         "AccessDenied"
     )
     ec2 = moto_lab.client("ec2", creds=kms_only)
-    # EC2 documents UnauthorizedOperation (errors-overview.html); the lab answers AccessDenied
-    # (known difference, left as it is: the collectors read it as a refusal either way).
-    assert _sts_error(lambda: ec2.describe_vpc_endpoints())[1] == 403
+    # EC2: Client.UnauthorizedOperation, "an HTTP 403 response" (STS DecodeAuthorizationMessage,
+    # EC2 errors-overview.html).
+    refused = _refusal(lambda: ec2.describe_vpc_endpoints())
+    assert refused[:2] == ("UnauthorizedOperation", 403)
+    assert refused[2].startswith("You are not authorized to perform this operation.")
+    assert "ec2:DescribeVpcEndpoints" in refused[2]
     for service, call in (
         ("logs", lambda c: c.describe_log_groups()),
         ("organizations", lambda c: c.describe_organization()),
         ("cloudtrail", lambda c: c.describe_trails()),
     ):
-        # AWS's JSON services say AccessDeniedException (HTTP 400); the lab's authorization of
-        # forwarded and non-KMS services says AccessDenied (403) for every protocol (known
-        # difference, not changed here).
-        code, status = _sts_error(lambda: call(moto_lab.client(service, creds=kms_only)))  # noqa: B023
-        assert code.startswith("AccessDenied") and status in (400, 403), service
+        # The JSON services' CommonErrors: AccessDeniedException, HTTP Status Code: 400.
+        code, status, message = _refusal(lambda: call(moto_lab.client(service, creds=kms_only)))  # noqa: B023
+        assert (code, status) == ("AccessDeniedException", 400), service
+        assert "is not authorized to perform" in message, service
     # Operators still reach all of them.
     assert "Roles" in moto_lab.client("iam").list_roles()
     assert "VpcEndpoints" in moto_lab.client("ec2").describe_vpc_endpoints()

@@ -67,3 +67,27 @@ def test_evidence_is_read_as_the_investigator(lab_runner: Runner) -> None:
     # a role the key policy delegates to IAM for reads DescribeKey with its own policy
     describe = next(c for c in calls if c["operation"] == "DescribeKey")
     assert "response" in describe
+
+
+def test_a_rebuilt_investigator_is_refused_what_each_service_refused_in_the_bundle() -> None:
+    # Each service refuses in its own shape: KMS AccessDeniedException, IAM AccessDenied,
+    # EC2 UnauthorizedOperation (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html);
+    # throttling is no refusal (https://docs.aws.amazon.com/kms/latest/developerguide/throttling.html).
+    from harness.scenarios.rebuild.environment import investigator_spec
+    from harness.scenarios.rebuild.evidence import Evidence
+
+    def refused(service: str, operation: str, code: str) -> dict[str, object]:
+        return {"service": service, "operation": operation, "error": {"code": code, "message": ""}}
+
+    bundle = {
+        "request": {"principal": "arn:aws:iam::111122223333:role/app", "action": "kms:Decrypt"},
+        "calls": [
+            refused("kms", "GetKeyPolicy", "AccessDeniedException"),
+            refused("iam", "GetRole", "AccessDenied"),
+            refused("ec2", "DescribeVpcEndpoints", "UnauthorizedOperation"),
+            refused("kms", "ListGrants", "ThrottlingException"),
+        ],
+    }
+    statements = investigator_spec(Evidence(bundle))["policies"][0]["Statement"]
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert deny["Action"] == ["ec2:DescribeVpcEndpoints", "iam:GetRole", "kms:GetKeyPolicy"]

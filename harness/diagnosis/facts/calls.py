@@ -145,8 +145,18 @@ def _norm_error_code(code: str) -> str:
 
 
 def is_access_denied(code: str | None) -> bool:
-    # CloudTrail records "AccessDenied" where the API returns "AccessDeniedException" [V].
-    return code in {"AccessDeniedException", "AccessDenied", "AccessDeniedExcpetion", "403"}
+    # CloudTrail records "AccessDenied" where the API returns "AccessDeniedException" [V];
+    # EC2 refuses with UnauthorizedOperation (errors-overview.html), SNS-style query services
+    # with AuthorizationError.
+    return code in {
+        "AccessDeniedException",
+        "AccessDenied",
+        "AccessDeniedExcpetion",
+        "403",
+        "UnauthorizedOperation",
+        "Client.UnauthorizedOperation",
+        "AuthorizationError",
+    }
 
 
 class BundleFacts:

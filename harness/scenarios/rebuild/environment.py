@@ -61,15 +61,9 @@ def trail_specs(ev: Evidence, book: Book) -> list[dict[str, Any]]:
 
 def investigator_spec(ev: Evidence) -> dict[str, Any]:
     """An investigator refused exactly the reads the bundle's investigator was refused."""
-    from harness.diagnosis.facts import permission_for
+    from harness.diagnosis.facts import is_access_denied, permission_for
 
-    refused = sorted(
-        {
-            permission_for(s, o)
-            for s, o, code in ev.refused
-            if "AccessDenied" in code or code == "AuthorizationError"
-        }
-    )
+    refused = sorted({permission_for(s, o) for s, o, code in ev.refused if is_access_denied(code)})
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ReadOnlyInvestigation",
