@@ -79,6 +79,12 @@ def parse(text: str | None) -> Arn | None:
     return Arn(**m.groupdict()) if m else None
 
 
+def account_root(account: str, partition: str = "aws") -> str:
+    """The account principal's ARN ("arn:aws:iam::111122223333:root"), which stands for the
+    account and delegates to its IAM policies (reference_policies_elements_principal.html)."""
+    return f"arn:{partition}:iam::{account}:root"
+
+
 def is_account_id(text: str) -> bool:
     return bool(_ACCOUNT.match(text))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.aws import arns
+
 
 def default_key_policy(account: str) -> dict[str, Any]:
     """The key policy KMS gives a key created without one (kms key-policy-default.html): the
@@ -15,7 +17,7 @@ def default_key_policy(account: str) -> dict[str, Any]:
             {
                 "Sid": "Enable IAM User Permissions",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Principal": {"AWS": arns.account_root(account)},
                 "Action": "kms:*",
                 "Resource": "*",
             }
@@ -73,7 +75,7 @@ def aws_managed_policy(account: str, region: str, service: str) -> dict[str, obj
             {
                 "Sid": "Allow direct access to key metadata to the account",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Principal": {"AWS": arns.account_root(account)},
                 "Action": ["kms:Describe*", "kms:Get*", "kms:List*"],
                 "Resource": "*",
             },
@@ -89,7 +91,7 @@ def account_trust_policy(account: str) -> dict[str, Any]:
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Principal": {"AWS": arns.account_root(account)},
                 "Action": "sts:AssumeRole",
             }
         ],

@@ -44,7 +44,7 @@ class Applier:
 
 
 def root_of(account: str) -> str:
-    return f"arn:aws:iam::{account}:root"
+    return arns.account_root(account)
 
 
 def _key_resource(facts: Any) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from harness.aws import arns
 from harness.diagnosis.appliers import iam_applier
 from harness.diagnosis.facts import Facts
 from harness.diagnosis.fixes import (
@@ -106,7 +107,7 @@ def new_key_fix(
     policy = {
         "Version": "2012-10-17",
         "Statement": [
-            statement("EnableIAM", f"arn:aws:iam::{account}:root", ["kms:*"]),
+            statement("EnableIAM", arns.account_root(account), ["kms:*"]),
             statement(
                 "AllowUse", policy_principal(facts), [*needed_actions(facts), "kms:DescribeKey"]
             ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.aws import arns
 from harness.diagnosis.facts import Facts
 
 
@@ -21,7 +22,7 @@ def _placeholder_key_policy(account: str) -> dict[str, Any]:
             {
                 "Sid": "kmslab-placeholder-unreadable-key-policy",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Principal": {"AWS": arns.account_root(account)},
                 "Action": "kms:*",
                 "Resource": "*",
             }

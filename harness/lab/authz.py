@@ -157,7 +157,7 @@ class Authorizer:
                 "Statement": [
                     {
                         "Effect": "Allow",
-                        "Principal": {"AWS": f"arn:aws:iam::{p.account}:root"},
+                        "Principal": {"AWS": arns.account_root(p.account)},
                         "Action": "*",
                         "Resource": "*",
                     }

@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.aws import arns
 from harness.aws.arns import is_account_id
 from harness.aws.errors import UnrecognizedClient
 from harness.lab.errors import AwsError
@@ -86,7 +87,7 @@ class LabPrincipal:
 def operator(account: str) -> LabPrincipal:
     return LabPrincipal(
         account=account,
-        arn=f"arn:aws:iam::{account}:root",
+        arn=arns.account_root(account),
         kind="Root",
         operator=True,
         access_key=account,

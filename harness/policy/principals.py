@@ -74,7 +74,7 @@ def parse_caller(arn: str) -> PolicyCaller:
     if who.kind == "service":
         return PolicyCaller(arn=arn, kind="service", account="", name=arn)
     if arns.is_account_id(arn):
-        return PolicyCaller(arn=f"arn:aws:iam::{arn}:root", kind="root", account=arn)
+        return PolicyCaller(arn=arns.account_root(arn), kind="root", account=arn)
     syntax = arns.iam_principal_arn(arn)
     if syntax is None:
         raise PolicyError(
@@ -125,7 +125,7 @@ def match_aws_value(value: str, caller: PolicyCaller, negated: bool = False) -> 
             f"{value} is a unique id of a principal that was deleted; it names no current principal",
         )
     if arns.is_account_id(value):
-        value = f"arn:aws:iam::{value}:root"
+        value = arns.account_root(value)
     parsed = arns.iam_principal_arn(value)
     if parsed is None:
         return NONE, f"{value!r} is not a principal ARN"

@@ -80,6 +80,14 @@ def test_other_partitions_and_role_behind_a_session() -> None:
     assert who.role_name == "app" and who.user_name is None
 
 
+def test_account_root_is_the_account_principal_in_its_partition() -> None:
+    # reference_policies_elements_principal.html: "arn:aws:iam::123456789012:root" stands for
+    # the account; in aws-cn and aws-us-gov the partition is part of the ARN.
+    assert arns.account_root("123456789012") == "arn:aws:iam::123456789012:root"
+    gov = arns.principal(arns.account_root("123456789012", "aws-us-gov"))
+    assert (gov.kind, gov.partition, gov.account) == ("root", "aws-us-gov", "123456789012")
+
+
 @pytest.mark.parametrize(
     "text",
     [

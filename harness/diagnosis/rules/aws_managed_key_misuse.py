@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from harness.aws import arns
 from harness.diagnosis.callfixes import new_key_fix
 from harness.diagnosis.context import Context
 from harness.diagnosis.fixes import policy_principal, tf_name
@@ -63,7 +64,7 @@ def check(ctx: Context) -> Finding | None:
             {
                 "Sid": "EnableIAM",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{f.key_account}:root"},
+                "Principal": {"AWS": arns.account_root(f.key_account)},
                 "Action": "kms:*",
                 "Resource": "*",
             },

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.aws import arns
 from harness.lab.kms.crypto import Material
 
 
@@ -50,7 +51,7 @@ class LabGrant:
             "Name": self.name,
             "CreationDate": self.created,
             "GranteePrincipal": self.grantee,
-            "IssuingAccount": f"arn:aws:iam::{self.issuing_account}:root",
+            "IssuingAccount": arns.account_root(self.issuing_account),
             "Operations": list(self.operations),
         }
         if self.retiring:

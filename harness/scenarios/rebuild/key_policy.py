@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.aws import arns
 from harness.aws.policies import default_key_policy
 from harness.scenarios.rebuild.evidence import Evidence, aws_principals, statements
 from harness.scenarios.rebuild.principals import Book, entity_arn
 
 
 def delegates_to_account(policy: Any, account: str) -> bool:
-    roots = {account, f"arn:aws:iam::{account}:root", "arn:aws:iam::${account.app}:root"}
+    roots = {account, arns.account_root(account), "arn:aws:iam::${account.app}:root"}
     roots |= {"arn:aws:iam::${account.owner}:root"}
     return any(
         st.get("Effect") == "Allow"
@@ -77,7 +78,7 @@ def stand_in_key_policy(ev: Evidence, book: Book, action: str, healthy: bool) ->
             {
                 "Sid": "CallerAccountInferredFromTheError",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{book.caller.account}:root"},
+                "Principal": {"AWS": arns.account_root(book.caller.account)},
                 "Action": action,
                 "Resource": "*",
             }
