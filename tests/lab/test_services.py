@@ -15,7 +15,7 @@ Expected shapes come from AWS pages, not from the lab:
 - Refusals of the other services in their own shape: EC2 says UnauthorizedOperation with an
   HTTP 403 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html;
   https://docs.aws.amazon.com/STS/latest/APIReference/API_DecodeAuthorizationMessage.html); Logs,
-  Organizations and CloudTrail say AccessDeniedException, HTTP 400 (their CommonErrors pages).
+  Organizations, CloudTrail and Health say AccessDeniedException, HTTP 400 (their CommonErrors pages).
 - GetCallerIdentity needs no permission (API_GetCallerIdentity.html: "No permissions are
   required to perform this operation").
 """
@@ -146,6 +146,7 @@ def test_known_services_keep_working_for_what_policies_allow(
         ("logs", lambda c: c.describe_log_groups()),
         ("organizations", lambda c: c.describe_organization()),
         ("cloudtrail", lambda c: c.describe_trails()),
+        ("health", lambda c: c.describe_events()),
     ):
         # The JSON services' CommonErrors: AccessDeniedException, HTTP Status Code: 400.
         code, status, message = _refusal(lambda: call(moto_lab.client(service, creds=kms_only)))  # noqa: B023
