@@ -209,6 +209,39 @@ class IamMalformedPolicyDocument(KnownAwsError):
     CODE = "MalformedPolicyDocument"
 
 
+# Refusals of the other services, each in its own shape -----------------------------------------
+
+
+class QueryAccessDenied(KnownAwsError):
+    """IAM and STS (IAM/STS CommonErrors.html: AccessDenied, HTTP 403)."""
+
+    SERVICE = "iam"
+    CODE = "AccessDenied"
+    STATUS = 403
+    TEMPLATE = "{reason}"
+
+
+class Ec2UnauthorizedOperation(KnownAwsError):
+    """EC2 (errors-overview.html: Client.UnauthorizedOperation; "an HTTP 403 response",
+    API_DecodeAuthorizationMessage.html). For Describe* calls, which carry no encoded message, the
+    IAM reason follows EC2's own sentence [V: seen in AWS answers, no AWS page quotes the whole
+    text]."""
+
+    SERVICE = "ec2"
+    CODE = "UnauthorizedOperation"
+    STATUS = 403
+    TEMPLATE = "You are not authorized to perform this operation. {reason}"
+
+
+class JsonAccessDenied(KnownAwsError):
+    """CloudWatch Logs, Organizations, CloudTrail and Health (their CommonErrors pages:
+    AccessDeniedException, HTTP Status Code: 400)."""
+
+    SERVICE = "logs"
+    CODE = "AccessDeniedException"
+    TEMPLATE = "{reason}"
+
+
 # Every known class, by (service, code); the first declared wins for a shared code.
 KNOWN: dict[tuple[str, str], type[KnownAwsError]] = {}
 for _cls in list(globals().values()):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import botocore.exceptions
 
 from harness.aws import arns
+from harness.aws.errors import KnownAwsError, QueryAccessDenied
 from harness.aws.organizations import RCP, SCP
 from harness.lab import validate
 from harness.lab.decisions import DecisionLog
@@ -233,11 +234,11 @@ class Authorizer:
         action: str,
         resource: str,
         resource_policy: Any = None,
-        denied: tuple[str, int] = ("AccessDenied", 403),
+        denied: type[KnownAwsError] = QueryAccessDenied,
     ) -> None:
         """Non-KMS calls of issued credentials: identity, boundary, session and SCP layers, and
-        the role's trust policy for sts:AssumeRole; raises `denied` (code, HTTP status), the
-        refusal in the service's own shape (IAM/STS: AccessDenied, 403)."""
+        the role's trust policy for sts:AssumeRole; raises `denied`, the refusal in the
+        service's own shape (IAM/STS: AccessDenied, 403)."""
         if principal.operator:
             return
         call = KmsCall(principal, region, action.split(":", 1)[1], {})
@@ -249,9 +250,8 @@ class Authorizer:
         try:
             result = evaluate(doc)
         except PolicyError as exc:
-            raise _refusal(
-                denied,
-                f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource} (lab: {exc})",
+            raise denied(
+                reason=f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource} (lab: {exc})",
             ) from exc
         if self.decision_log is not None:
             self.decision_log.record("other", doc, result.decision)
@@ -260,7 +260,7 @@ class Authorizer:
             if action == "sts:AssumeRole":
                 # API_AssumeRole.html errors: the message names the caller and the role only.
                 message = f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource}"
-            raise _refusal(denied, message)
+            raise denied(reason=message)
 
     def lockout_allows(self, principal: LabPrincipal, policy: dict[str, Any], key_arn: str) -> bool:
         """The lockout safety check (API_PutKeyPolicy.html): could the caller make a subsequent
@@ -283,12 +283,3 @@ class Authorizer:
         if self.decision_log is not None:
             self.decision_log.record("lockout", doc, decision)
         return decision == "Allowed"
-
-
-def _refusal(denied: tuple[str, int], message: str) -> AwsError:
-    code, status = denied
-    if code == "UnauthorizedOperation":
-        # EC2 leads with its own sentence; for Describe* calls (no encoded message) the IAM
-        # reason follows it [V: seen in AWS answers, no AWS page quotes the whole text].
-        message = f"You are not authorized to perform this operation. {message}"
-    return AwsError(code, message, status)

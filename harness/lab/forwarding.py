@@ -26,6 +26,12 @@ import botocore.awsrequest
 import botocore.credentials
 from werkzeug.wrappers import Response
 
+from harness.aws.errors import (
+    Ec2UnauthorizedOperation,
+    JsonAccessDenied,
+    KnownAwsError,
+    QueryAccessDenied,
+)
 from harness.errors import EndpointError
 from harness.lab import validate
 from harness.lab.iam import is_mutation
@@ -103,21 +109,18 @@ class ServiceRoute:
     resource: Callable[[LabGateway, AwsRequest, str], str]  # the resource ARN of a request, or "*"
     answered_by: str  # "lab", "upstream", or "lab+upstream" (STS)
     unauthorized: tuple[str, ...] = ()  # operations decided elsewhere (see the module doc)
-    # The refusal in the service's own shape: IAM and STS (query protocol) say AccessDenied,
-    # 403 (IAM/STS CommonErrors); EC2 says UnauthorizedOperation, 403 (EC2 errors-overview.html,
-    # STS DecodeAuthorizationMessage: "an HTTP 403 response"); the JSON services say
-    # AccessDeniedException, 400 (their CommonErrors pages).
-    denied: tuple[str, int] = ("AccessDeniedException", 400)
+    # The refusal in the service's own shape (harness.aws.errors says where each comes from).
+    denied: type[KnownAwsError] = JsonAccessDenied
 
 
 SERVICES: dict[str, ServiceRoute] = {
     "organizations": ServiceRoute("organizations", anywhere, "lab"),
     "cloudtrail": ServiceRoute("cloudtrail", anywhere, "lab"),
     "health": ServiceRoute("health", anywhere, "lab"),
-    "iam": ServiceRoute("iam", iam_resource, "upstream", denied=("AccessDenied", 403)),
-    "ec2": ServiceRoute("ec2", anywhere, "upstream", denied=("UnauthorizedOperation", 403)),
+    "iam": ServiceRoute("iam", iam_resource, "upstream", denied=QueryAccessDenied),
+    "ec2": ServiceRoute("ec2", anywhere, "upstream", denied=Ec2UnauthorizedOperation),
     "logs": ServiceRoute("logs", anywhere, "upstream"),
-    "sts": ServiceRoute("sts", anywhere, "lab+upstream", STS_SERVED, ("AccessDenied", 403)),
+    "sts": ServiceRoute("sts", anywhere, "lab+upstream", STS_SERVED, QueryAccessDenied),
 }
 
 

@@ -22,6 +22,8 @@ COMMON = {
     "UnknownOperationException",
     "SerializationException",
     "ValidationError",  # the query protocol's spelling (STS, IAM)
+    "AccessDenied",  # IAM/STS CommonErrors.html
+    "UnauthorizedOperation",  # EC2 errors-overview.html (the EC2 model declares no errors)
 }
 
 KNOWN = sorted(errors.KNOWN.values(), key=lambda cls: (cls.SERVICE, cls.CODE))
@@ -63,6 +65,19 @@ def test_instances_carry_code_status_and_template() -> None:
     assert isinstance(error, errors.AwsError)
     assert errors.KmsInternal("boom").status == 500
     assert errors.Throttling().message.startswith("You have exceeded the rate")
+
+
+def test_other_services_refuse_in_their_own_shape() -> None:
+    reason = "User: arn:aws:sts::111122223333:assumed-role/r/s is not authorized to perform: x:Y"
+    assert (errors.QueryAccessDenied(reason=reason).code, errors.QueryAccessDenied.STATUS) == (
+        "AccessDenied",
+        403,
+    )
+    ec2 = errors.Ec2UnauthorizedOperation(reason=reason)
+    assert (ec2.code, ec2.status) == ("UnauthorizedOperation", 403)
+    assert ec2.message == f"You are not authorized to perform this operation. {reason}"
+    logs = errors.JsonAccessDenied(reason=reason)
+    assert (logs.code, logs.status, logs.message) == ("AccessDeniedException", 400, reason)
 
 
 @pytest.mark.parametrize("state", sorted(errors.KEY_STATE_WORDS))
