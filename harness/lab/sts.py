@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from harness.aws import arns
+from harness.aws.errors import QueryAccessDenied
 from harness.lab.errors import AwsError
 from harness.lab.identity import LabPrincipal, random_id
 from harness.lab.protocol import xml_value
@@ -78,10 +79,8 @@ class Sts:
         account, name = role_ref.account, role_ref.name
         role = self.lab.iam.role(account, name)
         if role is None or role.get("Arn") != role_arn:
-            raise _error(
-                "AccessDenied",
-                f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
-                403,
+            raise QueryAccessDenied(
+                reason=f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
             )
         if not caller.operator and self.lab.controls.flag("enforce_trust_policies"):
             trust = role.get("AssumeRolePolicyDocument")
@@ -164,9 +163,7 @@ class Sts:
         self, caller: LabPrincipal, params: dict[str, str]
     ) -> tuple[str, LabPrincipal]:
         if caller.kind == "AssumedRole":
-            raise _error(
-                "AccessDenied", "Cannot call GetSessionToken with session credentials", 403
-            )
+            raise QueryAccessDenied(reason="Cannot call GetSessionToken with session credentials")
         duration = _duration(params, 43200)
         if not 900 <= duration <= 129600:
             raise _error("ValidationError", "DurationSeconds must be between 900 and 129600")
