@@ -43,10 +43,6 @@ class Applier:
         return self.arn.endswith(":root")
 
 
-def root_of(account: str) -> str:
-    return arns.account_root(account)
-
-
 def _key_resource(facts: Any) -> str:
     return str(
         facts.key_arn or f"arn:aws:kms:{facts.region}:{facts.key_account}:key/{facts.key_id}"
@@ -96,7 +92,7 @@ def key_applier(facts: Any, action: str = "kms:PutKeyPolicy") -> Applier:
     account = str(facts.key_account or facts.principal_account)
     if policy is None:
         return Applier(
-            root_of(account),
+            arns.account_root(account),
             f"the key policy could not be read: run as a principal the key policy lets call {action}",
             unknown=True,
         )
@@ -116,17 +112,17 @@ def key_applier(facts: Any, action: str = "kms:PutKeyPolicy") -> Applier:
             return Applier(arn, f"the key policy allows {action} to {arn}")
     if _account_delegated(policy, account, action, resource):
         return Applier(
-            root_of(account),
+            arns.account_root(account),
             f"the key policy's root statement delegates {action} to account {account}'s IAM policies: "
             f"an IAM administrator of {account} (or a role whose IAM policy allows {action})",
         )
-    return Applier(root_of(account), SUPPORT.format(action=action), nobody=True)
+    return Applier(arns.account_root(account), SUPPORT.format(action=action), nobody=True)
 
 
 def iam_applier(account: str, action: str) -> Applier:
     """IAM changes: an administrator of the principal's own account (IAM is per account)."""
     return Applier(
-        root_of(account),
+        arns.account_root(account),
         f"an IAM administrator of account {account} (a principal whose IAM policy allows {action})",
     )
 
@@ -138,7 +134,7 @@ def org_applier(facts: Any, action: str) -> Applier:
     mgmt = str(org.get("MasterAccountId") or "")
     if mgmt:
         return Applier(
-            root_of(mgmt),
+            arns.account_root(mgmt),
             f"the organization's management account {mgmt} (or a delegated administrator for "
             f"policy management) with {action}",
         )

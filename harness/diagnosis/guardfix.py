@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.aws import arns
 from harness.aws.organizations import POLICY_TYPE_OF_LAYER
-from harness.diagnosis.appliers import Applier, iam_applier, org_applier, root_of
+from harness.diagnosis.appliers import Applier, iam_applier, org_applier
 from harness.diagnosis.context import Context
 from harness.diagnosis.facts import Facts
 from harness.diagnosis.fixes import (
@@ -274,7 +274,7 @@ def vpce_fix(ctx: Context) -> Fix:
     doc = parse_policy(ep.get("PolicyDocument"))
     owner = str(ep.get("OwnerId") or f.principal_account)
     applier = Applier(
-        root_of(owner),
+        arns.account_root(owner),
         f"an IAM administrator of account {owner}, which owns {vpce} (ec2:ModifyVpcEndpoint)",
     )
     denies = matched_denies(ctx, "vpc-endpoint")

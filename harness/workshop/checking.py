@@ -24,8 +24,8 @@ from harness.scenarios.refs import ResolvedRefs
 from harness.workshop import app_config
 from harness.workshop.legitimacy import Rejection, analyse
 from harness.workshop.roomhelpers import (
+    call_record,
     check_participant,
-    cli_error,
     lab_errors,
     now,
     resolved_from_dict,
@@ -113,14 +113,7 @@ class RoomChecking(RoomPart):
         entry = {
             "at": now(),
             "result": result,
-            "call": {
-                "ok": outcome.ok,
-                "code": outcome.code,
-                "message": outcome.message,
-                "error": None
-                if outcome.ok
-                else cli_error(live.call["operation"], outcome.code, outcome.message),
-            },
+            "call": call_record(live.call["operation"], outcome),
             "reasons": [r.to_dict() for r in reasons],
         }
         with self.store.transaction() as data:

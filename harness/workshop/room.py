@@ -34,9 +34,9 @@ from harness.workshop.roomhelpers import (
     DEFAULT_ENDPOINT,
     MAX_SPACE_PROBES,
     aws_side_fix,
+    call_record,
     check_participant,
     cli_command,
-    cli_error,
     lab_errors,
     now,
     resolved_to_dict,
@@ -214,12 +214,7 @@ class Room(RoomChecking, RoomCoaching, RoomFacilitator):
             "failing_call": {
                 "principal": caller.arn,
                 "command": cli_command(live.call, resolved, files),
-                "ok": outcome.ok,
-                "code": outcome.code,
-                "message": outcome.message,
-                "error": None
-                if outcome.ok
-                else cli_error(live.call["operation"], outcome.code, outcome.message),
+                **call_record(live.call["operation"], outcome),
             },
             "files": {k: str(v) for k, v in files.items()},
             "app_config": str(app_path),

@@ -19,6 +19,7 @@ import botocore.exceptions
 from harness.aws.clients import endpoint_errors
 from harness.errors import KmslabError, UsageError
 from harness.lab.controls import ACCOUNT_FIELDS
+from harness.scenarios.call import Outcome
 from harness.scenarios.model import Scenario
 from harness.scenarios.refs import ResolvedRefs, substitute
 from harness.workshop.exercises import Exercise
@@ -74,6 +75,16 @@ def resolved_from_dict(data: dict[str, Any]) -> ResolvedRefs:
 def cli_error(operation: str, code: str | None, message: str | None) -> str:
     """The AWS CLI's one-line rendering of a service error."""
     return f"An error occurred ({code}) when calling the {operation} operation: {message or ''}"
+
+
+def call_record(operation: str, outcome: Outcome) -> dict[str, Any]:
+    """What a participant's call did, as the room stores and shows it (with the CLI's error line)."""
+    return {
+        "ok": outcome.ok,
+        "code": outcome.code,
+        "message": outcome.message,
+        "error": None if outcome.ok else cli_error(operation, outcome.code, outcome.message),
+    }
 
 
 def kebab(operation: str) -> str:

@@ -39,7 +39,7 @@ from harness.scenarios.catalog import load_catalog
 from harness.scenarios.model import Scenario
 from harness.scenarios.runner import Runner
 
-from .test_fix_cli_lab import AWS, _applier_env
+from .test_fix_cli_lab import AWS, _applier_env, run_cli
 from .test_fix_cli_lab import runner as runner  # the same module-scoped lab fixture
 
 # code -> (catalog scenario whose primary finding it is, how success is shown)
@@ -143,15 +143,7 @@ def _run_fix(
         # The condition AWS imposed (an event, a rate, a transition) clears by itself: in the lab,
         # the scenario's own fix lifts the control; the fix is the same call, retried.
         runner.apply_fix(scenario, provisioner, resolved)
-    done = subprocess.run(
-        ["bash", "-e", "-o", "pipefail", "-c", fix["cli"]],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"{fix['cli']}\n{done.stderr}"
+    done = run_cli(fix["cli"], env, tmp_path)
     if how in ("fix", "retry"):
         _assert_the_call_worked(scenario, fix["cli"], done.stdout)
     elif how == "recollect":

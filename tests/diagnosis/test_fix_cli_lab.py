@@ -68,6 +68,20 @@ def runner() -> Iterator[Runner]:
         server.stop()
 
 
+def run_cli(cli: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The fix's command as a person runs it: bash, stopping at the first failing step."""
+    done = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", cli],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, f"{cli}\n{done.stderr}"
+    return done
+
+
 def _applier_env(runner: Runner, applier: str, region: str, home: Path) -> dict[str, str]:
     account = applier.split(":")[4]
     env = {
@@ -153,15 +167,7 @@ def _fix_with_the_cli(
     assert fix.get("applied_by"), fix
     assert "<" not in fix["cli"], f"placeholder left in {fix['cli']!r}"
     env = _applier_env(runner, fix["applied_by"], scenario.call["region"], tmp_path)
-    done = subprocess.run(
-        ["bash", "-e", "-o", "pipefail", "-c", fix["cli"]],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"{fix['cli']}\n{done.stderr}"
+    run_cli(fix["cli"], env, tmp_path)
     after = runner.attempt(provisioner, scenario, resolved)
     assert after.outcome.ok, f"after {fix['cli']!r}: {after.outcome.code}: {after.outcome.message}"
     return str(fix["cli"])
